@@ -1,0 +1,119 @@
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "float_bounds.hpp"
+#include "ftm/quantize.hpp"
+#include "parallel.hpp"
+#include "scan.hpp"
+
+namespace ftm {
+
+void check_bits(int bits) {
+  if (bits < kMinBits || bits > kMaxBits)
+    throw std::invalid_argument("bit depth must be in [" + std::to_string(kMinBits) + ", " +
+                                std::to_string(kMaxBits) + "], got " + std::to_string(bits));
+}
+
+template <class T>
+void check_finite(const T* x, std::size_t n) {
+  constexpr std::size_t kChunk = 1 << 16;
+  const std::size_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<std::size_t> first(chunks, n);
+  detail::parallel_for(chunks, 4, [&](std::size_t b, std::size_t e) {
+    for (std::size_t c = b; c < e; ++c) {
+      const auto r = detail::scan_range_serial(x, c * kChunk, std::min(n, (c + 1) * kChunk));
+      if (r.first_bad != std::numeric_limits<std::size_t>::max()) first[c] = r.first_bad;
+    }
+  });
+  for (std::size_t i : first)
+    if (i < n) detail::throw_not_finite(i, static_cast<double>(x[i]));
+}
+
+namespace {
+
+double max_code(int bits) { return std::ldexp(1.0, bits) - 1.0; }
+
+}  // namespace
+
+template <class T>
+LogQuantParams log_quant_fit(const T* x, std::size_t n, int bits, bool nonnegative) {
+  check_bits(bits);
+  if (n == 0) throw std::invalid_argument("cannot quantize an empty tensor");
+  const detail::Extremes r = detail::scan_range(x, n);
+  LogQuantParams p;
+  p.bits = bits;
+  if (nonnegative) {
+    if (r.min < 0) {
+      std::size_t i = 0;
+      while (!(x[i] < 0)) ++i;
+      throw std::invalid_argument("non-negative log quantizer got a negative value (" +
+                                  detail::value_string(static_cast<double>(x[i])) +
+                                  ") at flat index " + std::to_string(i));
+    }
+    p.offset = 0.0f;
+  } else {
+    p.offset = detail::float_at_or_below(r.min);
+  }
+  // log2 is monotonic, so max(L) is L of max(x): no second pass over the data.
+  const double max_log = std::log2(r.max - static_cast<double>(p.offset) + 1.0);
+  p.max_log = detail::float_at_or_above(max_log);
+  return p;
+}
+
+template <class T, class Q>
+void log_quantize(const T* x, std::size_t n, const LogQuantParams& p, Q* q) {
+  check_bits(p.bits);
+  if (!(p.max_log >= 0.0f) || !std::isfinite(p.max_log) || !std::isfinite(p.offset))
+    throw std::invalid_argument("log quantizer parameters must be finite with max_log >= 0, got "
+                                "offset " + detail::value_string(p.offset) + ", max_log " +
+                                detail::value_string(p.max_log));
+  const double m = p.offset, big_m = p.max_log, top = max_code(p.bits);
+  if (big_m == 0.0) {
+    std::fill(q, q + n, Q{0});
+    return;
+  }
+  detail::parallel_for(n, 1 << 15, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) {
+      const double level = std::log2(static_cast<double>(x[i]) - m + 1.0);
+      double code = std::nearbyint(level / big_m * top);
+      // Parameters may come from elsewhere than log_quant_fit, so clamp; a
+      // NaN level (x far below m) lands on 0.
+      code = code > top ? top : (code > 0.0 ? code : 0.0);
+      q[i] = static_cast<Q>(code);
+    }
+  });
+}
+
+template <class Q>
+void log_dequantize(const Q* q, std::size_t n, const LogQuantParams& p, float* x) {
+  check_bits(p.bits);
+  const std::size_t codes = std::size_t{1} << p.bits;
+  const double m = p.offset, big_m = p.max_log, top = max_code(p.bits);
+  // 2^B values at most, so a table beats one exp2 per element.
+  std::vector<float> table(codes);
+  for (std::size_t c = 0; c < codes; ++c)
+    table[c] = static_cast<float>(m + (std::exp2(static_cast<double>(c) * big_m / top) - 1.0));
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t c = q[i];
+    if (c >= codes)
+      throw std::invalid_argument("code " + std::to_string(c) + " at flat index " +
+                                  std::to_string(i) + " exceeds " + std::to_string(p.bits) +
+                                  "-bit range");
+    x[i] = table[c];
+  }
+}
+
+template void check_finite<float>(const float*, std::size_t);
+template void check_finite<double>(const double*, std::size_t);
+template LogQuantParams log_quant_fit<float>(const float*, std::size_t, int, bool);
+template LogQuantParams log_quant_fit<double>(const double*, std::size_t, int, bool);
+template void log_quantize<float, std::uint8_t>(const float*, std::size_t, const LogQuantParams&, std::uint8_t*);
+template void log_quantize<float, std::uint16_t>(const float*, std::size_t, const LogQuantParams&, std::uint16_t*);
+template void log_quantize<double, std::uint8_t>(const double*, std::size_t, const LogQuantParams&, std::uint8_t*);
+template void log_quantize<double, std::uint16_t>(const double*, std::size_t, const LogQuantParams&, std::uint16_t*);
+template void log_dequantize<std::uint8_t>(const std::uint8_t*, std::size_t, const LogQuantParams&, float*);
+template void log_dequantize<std::uint16_t>(const std::uint16_t*, std::size_t, const LogQuantParams&, float*);
+
+}  // namespace ftm

@@ -1,0 +1,47 @@
+"""FTM, the feature coding test model.
+
+Compress deep-learning features (feature maps through real video codecs,
+feature vectors through FTM's own entropy coder) and measure what the
+compression costs the machine tasks that use them.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ftm._core import num_threads, set_num_threads
+from ftm.pack import PackLayout, pack, unpack
+from ftm.quantize import (
+    LogParams,
+    MinMaxParams,
+    QuantParams,
+    dequantize,
+    qstep,
+    quantize,
+    sq_dequantize,
+    sq_quantize,
+)
+from ftm.retrieval import bubble_index, bubble_index_batch, inversion_count
+
+try:
+    __version__ = version("ftm")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "LogParams",
+    "MinMaxParams",
+    "PackLayout",
+    "QuantParams",
+    "__version__",
+    "bubble_index",
+    "bubble_index_batch",
+    "dequantize",
+    "inversion_count",
+    "num_threads",
+    "pack",
+    "qstep",
+    "quantize",
+    "set_num_threads",
+    "sq_dequantize",
+    "sq_quantize",
+    "unpack",
+]
