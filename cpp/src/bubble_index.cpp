@@ -8,20 +8,29 @@
 
 #include "ftm/bubble_index.hpp"
 #include "parallel.hpp"
+#include "vector_clones.hpp"
 
 namespace ftm {
 namespace {
 
 constexpr std::uint32_t kUnset = std::numeric_limits<std::uint32_t>::max();
 
+struct BitsetTables {
+  std::vector<std::uint64_t> seen;
+  std::vector<std::uint16_t> below_word;
+  std::vector<std::uint32_t> below_block;
+};
+
 // Buffers reused across the rows of a batch.
 struct Workspace {
   std::vector<std::uint32_t> position;  // value or sorted slot -> position in s_p
-  std::vector<std::uint32_t> seen_at;   // position in s_p -> position in s_r, or kUnset
   std::vector<std::int64_t> sorted;     // general path: s_p's values in ascending order
   std::vector<std::uint32_t> order;     // general path: their positions in s_p
   std::vector<std::uint32_t> ranks, scratch;
+  std::vector<std::uint64_t> seen;  // distinct()
+  BitsetTables bitset;
 };
+
 
 [[noreturn]] void throw_repeated_in_p(std::int64_t v) {
   throw std::invalid_argument("s_p is not a ranking: element " + std::to_string(v) +
@@ -39,19 +48,14 @@ struct Workspace {
                               std::to_string(second) + ")");
 }
 
-// ranks[i] = position in s_p of s_r[i], validating that s_r is a permutation
-// of s_p. Same lengths and no repeats in s_r imply no element of s_p is missing.
+// ranks[i] = position in s_p of s_r[i]. Rejects repeats in s_p and elements
+// of s_r that s_p lacks; a repeat in s_r shows up as a repeated rank, which
+// the counters detect (find_repeat then names it).
 void rank_in_pristine(const std::int64_t* s_p, const std::int64_t* s_r, std::size_t n, Workspace& ws) {
   ws.ranks.resize(n);
-  ws.seen_at.assign(n, kUnset);
   const bool dense = std::all_of(s_p, s_p + n, [n](std::int64_t v) {
     return v >= 0 && static_cast<std::uint64_t>(v) < n;
   });
-  auto mark = [&](std::size_t i, std::uint32_t pos) {
-    if (ws.seen_at[pos] != kUnset) throw_repeated_in_r(s_r[i], ws.seen_at[pos], i);
-    ws.seen_at[pos] = static_cast<std::uint32_t>(i);
-    ws.ranks[i] = pos;
-  };
   if (dense) {
     // Ids are 0..n-1 (the usual case): a direct table, no sorting.
     ws.position.assign(n, kUnset);
@@ -63,7 +67,7 @@ void rank_in_pristine(const std::int64_t* s_p, const std::int64_t* s_r, std::siz
     for (std::size_t i = 0; i < n; ++i) {
       const std::int64_t v = s_r[i];
       if (v < 0 || static_cast<std::uint64_t>(v) >= n) throw_foreign(v, i);
-      mark(i, ws.position[static_cast<std::size_t>(v)]);
+      ws.ranks[i] = ws.position[static_cast<std::size_t>(v)];
     }
     return;
   }
@@ -77,8 +81,19 @@ void rank_in_pristine(const std::int64_t* s_p, const std::int64_t* s_r, std::siz
   for (std::size_t i = 0; i < n; ++i) {
     const auto it = std::lower_bound(ws.sorted.begin(), ws.sorted.end(), s_r[i]);
     if (it == ws.sorted.end() || *it != s_r[i]) throw_foreign(s_r[i], i);
-    mark(i, ws.order[static_cast<std::size_t>(it - ws.sorted.begin())]);
+    ws.ranks[i] = ws.order[static_cast<std::size_t>(it - ws.sorted.begin())];
   }
+}
+
+// Called once a repeated rank is known to exist: names the element of s_r
+// and both of its positions.
+[[noreturn]] void throw_repeat(const std::int64_t* s_r, const std::uint32_t* ranks, std::size_t n) {
+  std::vector<std::uint32_t> first(n, kUnset);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (first[ranks[i]] != kUnset) throw_repeated_in_r(s_r[i], first[ranks[i]], i);
+    first[ranks[i]] = static_cast<std::uint32_t>(i);
+  }
+  throw std::logic_error("throw_repeat called without a repeat");
 }
 
 // Merges sorted runs a and b into out; returns the pairs (x in a, y in b)
@@ -105,6 +120,114 @@ std::uint64_t merge_counting(const std::uint32_t* a, std::size_t na, const std::
   return inversions;
 }
 
+// Inversions of ranks in 0..n-1 in one pass: for each value, count the
+// earlier values below it from a bitset of seen values (64 per word) and
+// two prefix tables: below_block[b] = seen values in blocks before b, and
+// below_word[w] = seen values in earlier words of w's block (blocks hold up
+// to 256 words, 16384 values, so those counts fit 16 bits). Each update is a
+// fixed-length masked add over a padded table, which vectorizes without
+// peeling; nothing depends on the data enough to mispredict, unlike sorting.
+// Cost per element is O(blocks / lanes + block_words / lanes): merge sort
+// wins only past kBitsetMaxN. Returns false on a repeated rank.
+constexpr std::size_t kBitsetMaxN = std::size_t{1} << 24;
+constexpr unsigned kMaxBlockWordsLog2 = 8;
+
+
+FTM_VECTOR_CLONES bool count_by_bitset(const std::uint32_t* ranks, std::size_t n, std::uint64_t* seen,
+                                       std::uint16_t* below_word, unsigned block_log2, std::uint32_t* below_block,
+                                       std::uint32_t blocks_padded, std::uint64_t& inversions) {
+  const auto block_words = static_cast<std::uint16_t>(1u << block_log2);
+  std::uint64_t total = 0, repeats = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t v = ranks[i], w = v >> 6, b = w >> block_log2;
+    const auto w_in_block = static_cast<std::uint16_t>(w & (block_words - 1u));
+    const std::uint64_t bit = std::uint64_t{1} << (v & 63);
+    repeats |= seen[w] & bit;
+    total += i - (below_block[b] + below_word[w] + static_cast<std::uint64_t>(__builtin_popcountll(seen[w] & (bit - 1))));
+    seen[w] |= bit;
+    for (std::uint32_t k = 0; k < blocks_padded; ++k) below_block[k] += k > b;
+    std::uint16_t* words = below_word + (std::size_t{b} << block_log2);
+    for (std::uint16_t k = 0; k < block_words; ++k) words[k] = static_cast<std::uint16_t>(words[k] + (k > w_in_block));
+  }
+  inversions = total;
+  return repeats == 0;
+}
+
+
+bool count_with_bitset(const std::uint32_t* ranks, std::size_t n, BitsetTables& t, std::uint64_t& inversions) {
+  const std::size_t words = (n + 63) / 64;
+  // Vector work per element is about blocks / 16 (uint32 lanes) plus
+  // block_words / 32 (uint16 lanes): pick the block size that minimizes it,
+  // from 32 words (one 512-bit vector of uint16) up.
+  unsigned block_log2 = 5;
+  auto cost = [words](unsigned lg) { return (((words - 1) >> lg) + 17) / 16 + (std::size_t{1} << lg) / 32; };
+  for (unsigned lg = 6; lg <= kMaxBlockWordsLog2; ++lg)
+    if (cost(lg) < cost(block_log2)) block_log2 = lg;
+  const std::size_t blocks = ((words - 1) >> block_log2) + 1;
+  const auto blocks_padded = static_cast<std::uint32_t>((blocks + 16) / 16 * 16);  // 16 uint32 lanes
+  t.seen.assign(blocks << block_log2, 0);
+  t.below_word.assign(blocks << block_log2, 0);
+  t.below_block.assign(blocks_padded, 0);
+  return count_by_bitset(ranks, n, t.seen.data(), t.below_word.data(), block_log2, t.below_block.data(),
+                         blocks_padded, inversions);
+}
+
+// Rankings that barely differ (the usual case at high fidelity) have few
+// inversions; insertion counting costs O(n + inversions) then. It gives up
+// (returns false) once the count passes `budget`.
+bool count_by_insertion(const std::uint32_t* ranks, std::size_t n, std::uint32_t* work, std::uint64_t budget,
+                        std::uint64_t& inversions) {
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t v = ranks[i];
+    std::size_t j = i;
+    for (; j > 0 && work[j - 1] > v; --j) work[j] = work[j - 1];
+    work[j] = v;
+    total += i - j;
+    if (total > budget) return false;
+  }
+  inversions = total;
+  return true;
+}
+
+FTM_VECTOR_CLONES std::size_t count_descents(const std::uint32_t* v, std::size_t n) {
+  std::size_t d = 0;
+  for (std::size_t i = 1; i < n; ++i) d += v[i - 1] > v[i];
+  return d;
+}
+
+// Checks ranks are distinct with a bitset (for the paths that do not).
+bool distinct(const std::uint32_t* ranks, std::size_t n, std::vector<std::uint64_t>& seen) {
+  seen.assign((n + 63) / 64, 0);
+  std::uint64_t repeats = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t bit = std::uint64_t{1} << (ranks[i] & 63);
+    repeats |= seen[ranks[i] >> 6] & bit;
+    seen[ranks[i] >> 6] |= bit;
+  }
+  return repeats == 0;
+}
+
+std::uint64_t count_ranks(const std::int64_t* s_r, std::size_t n, Workspace& ws) {
+  const std::uint32_t* ranks = ws.ranks.data();
+  std::uint64_t inversions = 0;
+  // Few descents suggest few inversions; the budget bounds the loss when
+  // the guess is wrong.
+  if (count_descents(ranks, n) <= n / 4) {
+    if (!distinct(ranks, n, ws.seen)) throw_repeat(s_r, ranks, n);
+    ws.scratch.resize(n);
+    if (count_by_insertion(ranks, n, ws.scratch.data(), 4 * static_cast<std::uint64_t>(n), inversions))
+      return inversions;
+  }
+  if (n <= kBitsetMaxN) {
+    if (!count_with_bitset(ranks, n, ws.bitset, inversions)) throw_repeat(s_r, ranks, n);
+    return inversions;
+  }
+  if (!distinct(ranks, n, ws.seen)) throw_repeat(s_r, ranks, n);
+  ws.scratch.resize(n);
+  return count_inversions_inplace(ws.ranks.data(), ws.scratch.data(), n);
+}
+
 void check_length(std::size_t n) {
   if (n >= kUnset)
     throw std::invalid_argument("rankings of " + std::to_string(n) + " elements exceed the 2^32 - 1 limit");
@@ -112,8 +235,7 @@ void check_length(std::size_t n) {
 
 std::uint64_t count_with(const std::int64_t* s_p, const std::int64_t* s_r, std::size_t n, Workspace& ws) {
   rank_in_pristine(s_p, s_r, n, ws);
-  ws.scratch.resize(n);
-  return count_inversions_inplace(ws.ranks.data(), ws.scratch.data(), n);
+  return count_ranks(s_r, n, ws);
 }
 
 double similarity(std::uint64_t swaps, std::size_t n) {

@@ -30,6 +30,14 @@ void finish(PackGeometry& g) {
   checked_mul(checked_mul(g.frames, g.frame_h, "frame data size"), g.frame_w, "frame data size");
 }
 
+// Feature-map rows are short (7 to 56 elements), where a memcpy call costs
+// more than the copy: rows are copied by plain loops, and this file is
+// compiled with -fno-tree-loop-distribute-patterns so GCC keeps them loops.
+template <class Q>
+inline void copy_row(const Q* __restrict src, Q* __restrict dst, std::size_t w) {
+  for (std::size_t x = 0; x < w; ++x) dst[x] = src[x];
+}
+
 // Edge replication of the margin right of column `w` and below row `h`
 // inside one frame_h x frame_w frame.
 template <class Q>
@@ -38,16 +46,17 @@ void replicate_edges(Q* frame, std::size_t h, std::size_t w, std::size_t frame_h
   if (w < frame_w)
     for (std::size_t y = 0; y < h; ++y) {
       Q* row = frame + y * frame_w;
-      std::fill(row + w, row + frame_w, row[w - 1]);
+      const Q edge = row[w - 1];
+      for (std::size_t x = w; x < frame_w; ++x) row[x] = edge;
     }
   const Q* last = frame + (h - 1) * frame_w;
-  for (std::size_t y = h; y < frame_h; ++y) std::memcpy(frame + y * frame_w, last, frame_w * sizeof(Q));
+  for (std::size_t y = h; y < frame_h; ++y) copy_row(last, frame + y * frame_w, frame_w);
 }
 
 template <class Q>
 void copy_plane(const Q* src, std::size_t src_stride, Q* dst, std::size_t dst_stride,
                 std::size_t h, std::size_t w) {
-  for (std::size_t y = 0; y < h; ++y) std::memcpy(dst + y * dst_stride, src + y * src_stride, w * sizeof(Q));
+  for (std::size_t y = 0; y < h; ++y) copy_row(src + y * src_stride, dst + y * dst_stride, w);
 }
 
 std::size_t channel_of(const std::uint32_t* perm, std::size_t k) { return perm ? perm[k] : k; }

@@ -1,44 +1,31 @@
-// Splits an index range over the core's worker threads. Internal to the core.
+// Splits an index range over the core's worker threads. Internal.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
-#include <exception>
-#include <thread>
-#include <vector>
+#include <functional>
 
 #include "ftm/threads.hpp"
 
 namespace ftm::detail {
 
+// Runs task(t) for t in [0, tasks) on the persistent worker pool plus the
+// calling thread, and returns when all are done; rethrows the exception of
+// the lowest-numbered task that threw. Runs everything on the caller when
+// called from a worker (nesting) or while another thread uses the pool.
+void run_tasks(std::size_t tasks, const std::function<void(std::size_t)>& task);
+
 // Calls fn(begin, end) on contiguous chunks of [0, count). Chunks hold at
-// least min_chunk items so small jobs stay on the calling thread. The first
-// exception thrown by any chunk is rethrown here after every thread joined.
+// least min_chunk items so small jobs stay on the calling thread.
 template <class Fn>
 void parallel_for(std::size_t count, std::size_t min_chunk, Fn&& fn) {
   const std::size_t by_size = min_chunk ? count / min_chunk : count;
-  const std::size_t workers =
-      std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(num_threads()), by_size));
-  if (workers == 1) {
+  std::size_t workers = static_cast<std::size_t>(num_threads());
+  if (by_size < workers) workers = by_size;
+  if (workers <= 1) {
     if (count) fn(std::size_t{0}, count);
     return;
   }
-  std::vector<std::exception_ptr> errors(workers);
-  std::vector<std::thread> threads;
-  threads.reserve(workers - 1);
-  auto run = [&](std::size_t t) {
-    const std::size_t begin = count * t / workers, end = count * (t + 1) / workers;
-    try {
-      fn(begin, end);
-    } catch (...) {
-      errors[t] = std::current_exception();
-    }
-  };
-  for (std::size_t t = 1; t < workers; ++t) threads.emplace_back(run, t);
-  run(0);
-  for (auto& th : threads) th.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  run_tasks(workers, [&](std::size_t t) { fn(count * t / workers, count * (t + 1) / workers); });
 }
 
 }  // namespace ftm::detail

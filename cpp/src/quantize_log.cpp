@@ -1,9 +1,14 @@
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "float_bounds.hpp"
+#include "log_kernel.hpp"
+#include "vector_clones.hpp"
 #include "ftm/quantize.hpp"
 #include "parallel.hpp"
 #include "scan.hpp"
@@ -62,6 +67,65 @@ LogQuantParams log_quant_fit(const T* x, std::size_t n, int bits, bool nonnegati
   return p;
 }
 
+namespace {
+
+// The definition of a code, which every path reproduces bit for bit:
+// v = (x - m) + 1 in double, code = rint(log2(v) / M * top), clamped to
+// [0, top] (a NaN level, from v <= 0, lands on 0).
+struct LogCodeRule {
+  double m, big_m, top;
+  template <class T>
+  double code(T x) const {
+    const double v = static_cast<double>(x) - m + 1.0;
+    const double c = std::nearbyint(std::log2(v) / big_m * top);
+    return c > top ? top : (c > 0.0 ? c : 0.0);
+  }
+};
+
+// One non-template entry per type combination, so each gets vector clones.
+#define FTM_DEFINE_SERIES(F, T, Q)                                                                    \
+  FTM_VECTOR_CLONES std::size_t series_codes_for(const T* x, std::size_t n, double m, F scale, F top,  \
+                                                 F limit, Q* q, std::uint8_t* flag) {                 \
+    return detail::series_codes<F>(x, n, m, scale, top, limit, q, flag);                              \
+  }
+FTM_DEFINE_SERIES(float, float, std::uint8_t)
+FTM_DEFINE_SERIES(float, float, std::uint16_t)
+FTM_DEFINE_SERIES(float, double, std::uint8_t)
+FTM_DEFINE_SERIES(float, double, std::uint16_t)
+FTM_DEFINE_SERIES(double, float, std::uint8_t)
+FTM_DEFINE_SERIES(double, float, std::uint16_t)
+FTM_DEFINE_SERIES(double, double, std::uint8_t)
+FTM_DEFINE_SERIES(double, double, std::uint16_t)
+#undef FTM_DEFINE_SERIES
+
+}  // namespace
+
+FTM_VECTOR_CLONES void detail::approx_log2_batch(const float* v, std::size_t n, float* out) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = detail::approx_log2(v[i]);
+}
+
+namespace {
+
+// Series codes block by block, then the exact rule for flagged elements.
+template <class F, class T, class Q>
+void quantize_by_series(const T* x, std::size_t n, const LogCodeRule& rule, double eps, Q* q) {
+  constexpr std::size_t kBlock = 4096;
+  const std::size_t blocks = (n + kBlock - 1) / kBlock;
+  const F scale = static_cast<F>(rule.top / rule.big_m), top = static_cast<F>(rule.top);
+  const F limit = static_cast<F>(0.5 - eps);
+  detail::parallel_for(blocks, 8, [&](std::size_t b, std::size_t e) {
+    std::uint8_t flag[kBlock];
+    for (std::size_t blk = b; blk < e; ++blk) {
+      const std::size_t begin = blk * kBlock, count = std::min(kBlock, n - begin);
+      if (!series_codes_for(x + begin, count, rule.m, scale, top, limit, q + begin, flag)) continue;
+      for (std::size_t i = 0; i < count; ++i)
+        if (flag[i]) q[begin + i] = static_cast<Q>(rule.code(x[begin + i]));
+    }
+  });
+}
+
+}  // namespace
+
 template <class T, class Q>
 void log_quantize(const T* x, std::size_t n, const LogQuantParams& p, Q* q) {
   check_bits(p.bits);
@@ -69,20 +133,22 @@ void log_quantize(const T* x, std::size_t n, const LogQuantParams& p, Q* q) {
     throw std::invalid_argument("log quantizer parameters must be finite with max_log >= 0, got "
                                 "offset " + detail::value_string(p.offset) + ", max_log " +
                                 detail::value_string(p.max_log));
-  const double m = p.offset, big_m = p.max_log, top = max_code(p.bits);
-  if (big_m == 0.0) {
+  const LogCodeRule rule{p.offset, p.max_log, max_code(p.bits)};
+  if (rule.big_m == 0.0) {
     std::fill(q, q + n, Q{0});
     return;
   }
+  // Float lanes are twice as many as double ones, but their error bound
+  // grows with the bit depth; past ~1e-3 too many elements would need the
+  // exact fix-up. A vanishing M (a nearly constant tensor) makes both bounds
+  // useless, and the exact rule is used throughout.
+  constexpr double kMaxEps = 1e-3;
+  if (const double eps = detail::series_code_error<float>(rule.top, rule.big_m); eps <= kMaxEps)
+    return quantize_by_series<float>(x, n, rule, eps, q);
+  if (const double eps = detail::series_code_error<double>(rule.top, rule.big_m); eps <= kMaxEps)
+    return quantize_by_series<double>(x, n, rule, eps, q);
   detail::parallel_for(n, 1 << 15, [&](std::size_t b, std::size_t e) {
-    for (std::size_t i = b; i < e; ++i) {
-      const double level = std::log2(static_cast<double>(x[i]) - m + 1.0);
-      double code = std::nearbyint(level / big_m * top);
-      // Parameters may come from elsewhere than log_quant_fit, so clamp; a
-      // NaN level (x far below m) lands on 0.
-      code = code > top ? top : (code > 0.0 ? code : 0.0);
-      q[i] = static_cast<Q>(code);
-    }
+    for (std::size_t i = b; i < e; ++i) q[i] = static_cast<Q>(rule.code(x[i]));
   });
 }
 

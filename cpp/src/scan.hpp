@@ -20,29 +20,13 @@ struct Extremes {
   std::size_t first_bad = 0;  // == n when every element is finite
 };
 
-template <class T>
-Extremes scan_range_serial(const T* x, std::size_t begin, std::size_t end, std::size_t stride = 1) {
-  Extremes e;
-  e.first_bad = std::numeric_limits<std::size_t>::max();
-  T lo = std::numeric_limits<T>::infinity(), hi = -std::numeric_limits<T>::infinity();
-  // v - v is NaN exactly for NaN and +-inf, so one test covers both.
-  bool bad = false;
-  for (std::size_t i = begin; i < end; i += stride) {
-    const T v = x[i];
-    lo = v < lo ? v : lo;
-    hi = v > hi ? v : hi;
-    bad |= !(v - v == T(0));
-  }
-  if (bad)
-    for (std::size_t i = begin; i < end; i += stride)
-      if (!std::isfinite(x[i])) {
-        e.first_bad = i;
-        break;
-      }
-  e.min = lo;
-  e.max = hi;
-  return e;
-}
+// Extremes of x[begin, end). Floats are compared through their bit
+// patterns mapped to ordered integers, and NaN/inf are spotted by an
+// all-ones exponent: integer-only work that vectorizes, with no NaN
+// semantics to get in the way of min/max. Defined in scan.cpp with vector
+// clones.
+Extremes scan_range_serial(const float* x, std::size_t begin, std::size_t end);
+Extremes scan_range_serial(const double* x, std::size_t begin, std::size_t end);
 
 template <class T>
 std::string value_string(T v) {

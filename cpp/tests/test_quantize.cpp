@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ftm/quantize.hpp"
+#include "log_kernel.hpp"
 
 namespace {
 
@@ -217,3 +218,85 @@ TEST(ScalarQuantizer, RejectsLevelsOutsideInt32AndNaN) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- fast path
+
+namespace {
+
+// Every float32 in [lo, hi), in order.
+std::vector<float> all_floats(float lo, float hi) {
+  std::vector<float> v;
+  for (float x = lo; x < hi; x = std::nextafter(x, hi)) v.push_back(x);
+  return v;
+}
+
+void check_log2_bound(const std::vector<float>& v) {
+  std::vector<float> got(v.size());
+  ftm::detail::approx_log2_batch(v.data(), v.size(), got.data());
+  double worst = 0.0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const double exact = std::log2(static_cast<double>(v[i]));
+    const double bound = ftm::detail::kFloatLog2Error + ftm::detail::kFloatLog2RelError * std::fabs(exact);
+    const double err = std::fabs(got[i] - exact);
+    worst = std::max(worst, err / bound);
+    ASSERT_LE(err, bound) << "v " << v[i];
+  }
+  ::testing::Test::RecordProperty("worst_error_over_bound", std::to_string(worst));
+}
+
+}  // namespace
+
+TEST(LogFastPath, FloatLog2StaysWithinItsBoundOnEveryFloat) {
+  check_log2_bound(all_floats(1.0f, 4.0f));  // both halves of the reduction, two binades
+  for (float base : {1024.0f, 1.5e9f, 3e30f}) check_log2_bound(all_floats(base, base * 1.001f));
+}
+
+// Inputs placed on and around every rounding boundary of the code: the fast
+// path must reproduce the exact rule there too.
+template <class T>
+std::vector<T> boundary_inputs(int bits, float m, float big_m) {
+  std::vector<T> x;
+  const double top = std::ldexp(1.0, bits) - 1.0;
+  const int step = bits > 12 ? 97 : 1;
+  for (int k = 1; k <= static_cast<int>(top); k += step) {
+    const T at = static_cast<T>(std::exp2((k - 0.5) * big_m / top) - 1.0 + m);
+    T lo = at, hi = at;
+    for (int j = 0; j < 3; ++j) {
+      lo = std::nextafter(lo, -std::numeric_limits<T>::infinity());
+      hi = std::nextafter(hi, std::numeric_limits<T>::infinity());
+      x.push_back(lo);
+      x.push_back(hi);
+    }
+    x.push_back(at);
+  }
+  return x;
+}
+
+template <class T, class Q>
+void check_fast_path_exact(int bits, float m, float big_m) {
+  auto x = boundary_inputs<T>(bits, m, big_m);
+  // Enough elements that the threaded, blocked path runs, plus the ends.
+  while (x.size() < 300000) x.insert(x.end(), x.begin(), x.begin() + std::min<std::size_t>(x.size(), 300000 - x.size()));
+  x.push_back(static_cast<T>(m));
+  const ftm::LogQuantParams p{bits, m, big_m};
+  std::vector<Q> q(x.size());
+  ftm::log_quantize(x.data(), x.size(), p, q.data());
+  const double top = std::ldexp(1.0, bits) - 1.0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double v = static_cast<double>(x[i]) - static_cast<double>(m) + 1.0;
+    double want = std::nearbyint(std::log2(v) / static_cast<double>(big_m) * top);
+    want = want > top ? top : (want > 0.0 ? want : 0.0);
+    ASSERT_EQ(q[i], static_cast<Q>(want)) << "bits " << bits << " M " << big_m << " x " << x[i];
+  }
+}
+
+TEST(LogFastPath, MatchesTheExactRuleOnRoundingBoundaries) {
+  for (float big_m : {3.0f, 0.37f, 11.5f}) {
+    check_fast_path_exact<float, std::uint8_t>(8, 0.0f, big_m);
+    check_fast_path_exact<float, std::uint16_t>(10, -1.25f, big_m);
+    check_fast_path_exact<double, std::uint8_t>(8, 2.5f, big_m);
+    check_fast_path_exact<float, std::uint16_t>(12, 0.0f, big_m);
+    check_fast_path_exact<double, std::uint16_t>(16, -3.0f, big_m);
+  }
+  check_fast_path_exact<float, std::uint8_t>(8, 0.0f, 1e-6f);  // a vanishing M: the exact path
+}
