@@ -1,0 +1,157 @@
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common.hpp"
+#include "ftm/bitstream.hpp"
+
+namespace ftm::bindings {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+py::bytes to_bytes(const Bytes& v) { return py::bytes(reinterpret_cast<const char*>(v.data()), v.size()); }
+
+Bytes from_bytes(const py::bytes& b) {
+  const std::string_view s = b;
+  return Bytes(s.begin(), s.end());
+}
+
+py::bytes md5_bytes(const std::array<std::uint8_t, 16>& a) { return py::bytes(reinterpret_cast<const char*>(a.data()), 16); }
+
+std::array<std::uint8_t, 16> md5_from(const py::bytes& b) {
+  const std::string_view s = b;
+  if (s.size() != 16) throw std::invalid_argument("an MD5 digest has 16 bytes, got " + std::to_string(s.size()));
+  std::array<std::uint8_t, 16> a{};
+  std::copy(s.begin(), s.end(), a.begin());
+  return a;
+}
+
+}  // namespace
+
+void register_bitstream(py::module_& m) {
+  // A ValueError subclass in Python: malformed input, like numpy's errors.
+  py::register_exception<BitstreamError>(m, "BitstreamError", PyExc_ValueError);
+
+  py::enum_<FeatureKind>(m, "FeatureKind").value("MAP", FeatureKind::kMap).value("VECTOR", FeatureKind::kVector);
+  py::enum_<SourceDtype>(m, "SourceDtype")
+      .value("FLOAT16", SourceDtype::kFloat16)
+      .value("FLOAT32", SourceDtype::kFloat32)
+      .value("FLOAT64", SourceDtype::kFloat64);
+  py::enum_<PackMode>(m, "PackMode").value("CHANNEL", PackMode::kChannel).value("TILED", PackMode::kTiled);
+
+  py::class_<LogQuantBox>(m, "LogQuantBox")
+      .def(py::init<>())
+      .def_readwrite("bit_depth", &LogQuantBox::bit_depth)
+      .def_readwrite("nonnegative", &LogQuantBox::nonnegative)
+      .def_readwrite("offset", &LogQuantBox::offset)
+      .def_readwrite("max_log", &LogQuantBox::max_log);
+  py::class_<MinMaxQuantBox>(m, "MinMaxQuantBox")
+      .def(py::init<>())
+      .def_readwrite("bit_depth", &MinMaxQuantBox::bit_depth)
+      .def_readwrite("channel_axis", &MinMaxQuantBox::channel_axis)
+      .def_readwrite("lo", &MinMaxQuantBox::lo)
+      .def_readwrite("hi", &MinMaxQuantBox::hi);
+  py::class_<PackBox>(m, "PackBox")
+      .def(py::init<>())
+      .def_readwrite("mode", &PackBox::mode)
+      .def_readwrite("grid_rows", &PackBox::grid_rows)
+      .def_readwrite("grid_cols", &PackBox::grid_cols)
+      .def_readwrite("permutation", &PackBox::permutation);
+  py::class_<HevcBox>(m, "HevcBox")
+      .def(py::init<>())
+      .def_readwrite("coded_bit_depth", &HevcBox::coded_bit_depth)
+      .def_readwrite("qp", &HevcBox::qp)
+      .def_readwrite("encoder_id", &HevcBox::encoder_id)
+      .def_property(
+          "payload", [](const HevcBox& h) { return to_bytes(h.payload); },
+          [](HevcBox& h, const py::bytes& b) { h.payload = from_bytes(b); });
+  py::class_<ScalarQuantBox>(m, "ScalarQuantBox")
+      .def(py::init<>())
+      .def_readwrite("qp", &ScalarQuantBox::qp)
+      .def_readwrite("reconstruction", &ScalarQuantBox::reconstruction)
+      .def_readwrite("normalization", &ScalarQuantBox::normalization)
+      .def_readwrite("scale", &ScalarQuantBox::scale);
+  py::class_<HashBox>(m, "HashBox")
+      .def(py::init<>())
+      .def_readwrite("hash_type", &HashBox::hash_type)
+      .def_property(
+          "codes_md5", [](const HashBox& h) { return md5_bytes(h.codes_md5); },
+          [](HashBox& h, const py::bytes& b) { h.codes_md5 = md5_from(b); })
+      .def_property(
+          "features_md5", [](const HashBox& h) { return md5_bytes(h.features_md5); },
+          [](HashBox& h, const py::bytes& b) { h.features_md5 = md5_from(b); });
+
+  py::class_<TensorRecord>(m, "TensorRecord")
+      .def(py::init<>())
+      .def_readwrite("name", &TensorRecord::name)
+      .def_readwrite("kind", &TensorRecord::kind)
+      .def_readwrite("source_dtype", &TensorRecord::source_dtype)
+      .def_readwrite("dims", &TensorRecord::dims)
+      .def_readwrite("log_quant", &TensorRecord::log_quant)
+      .def_readwrite("minmax_quant", &TensorRecord::minmax_quant)
+      .def_readwrite("pack", &TensorRecord::pack)
+      .def_readwrite("hevc", &TensorRecord::hevc)
+      .def_readwrite("scalar_quant", &TensorRecord::scalar_quant)
+      .def_readwrite("hash", &TensorRecord::hash)
+      .def_readwrite("info", &TensorRecord::info)
+      .def_property(
+          "norms",
+          [](const TensorRecord& r) -> py::object {
+            if (!r.norms) return py::none();
+            return py::array_t<float>(static_cast<py::ssize_t>(r.norms->size()), r.norms->data());
+          },
+          [](TensorRecord& r, const std::optional<CArray<float>>& v) {
+            if (!v) r.norms.reset();
+            else r.norms = std::vector<float>(v->data(), v->data() + v->size());
+          })
+      .def_property(
+          "cabac",
+          [](const TensorRecord& r) -> py::object {
+            if (!r.cabac) return py::none();
+            return to_bytes(*r.cabac);
+          },
+          [](TensorRecord& r, const std::optional<py::bytes>& b) {
+            if (!b) r.cabac.reset();
+            else r.cabac = from_bytes(*b);
+          })
+      .def_property_readonly("ancillary_types", [](const TensorRecord& r) {
+        std::vector<std::string> t;
+        for (const auto& a : r.unknown_ancillary) t.push_back(a.type);
+        return t;
+      });
+
+  py::class_<Stream>(m, "Stream")
+      .def(py::init<>())
+      .def_readwrite("version_major", &Stream::version_major)
+      .def_readwrite("version_minor", &Stream::version_minor)
+      .def_readwrite("tensors", &Stream::tensors);
+
+  m.def("validate_stream", &validate, py::arg("stream"));
+  m.def(
+      "write_stream",
+      [](const Stream& s) {
+        const Bytes out = write_stream(s);
+        return to_bytes(out);
+      },
+      py::arg("stream"));
+  m.def(
+      "parse_stream",
+      [](const py::bytes& data, bool trace) -> py::object {
+        const std::string_view view = data;
+        std::vector<SyntaxElement> elements;
+        Stream s;
+        {
+          py::gil_scoped_release nogil;
+          s = parse_stream(reinterpret_cast<const std::uint8_t*>(view.data()), view.size(), trace ? &elements : nullptr);
+        }
+        if (!trace) return py::cast(std::move(s));
+        py::list rows;
+        for (const auto& e : elements) rows.append(py::make_tuple(e.offset, e.box, e.name, e.value));
+        return py::make_tuple(std::move(s), rows);
+      },
+      py::arg("data"), py::arg("trace") = false);
+}
+
+}  // namespace ftm::bindings

@@ -1,0 +1,126 @@
+// The .ftm container: writing, parsing and checking the syntax of
+// conformance/SPEC.md. Payloads (HEVC, entropy-coded levels) are carried as
+// opaque bytes; decoding them is the job of the codecs.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "ftm/pack.hpp"
+
+namespace ftm {
+
+// A malformed or non-conforming stream. The message names the tensor, the
+// box, the syntax element and, for parsed streams, the byte offset.
+class BitstreamError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+constexpr std::uint8_t kVersionMajor = 1;
+constexpr std::uint8_t kVersionMinor = 0;
+constexpr std::size_t kMaxTensors = 65535;
+constexpr std::size_t kMaxNameLength = 255;
+constexpr std::uint64_t kMaxTensorElements = std::uint64_t{1} << 31;
+constexpr std::uint8_t kNoChannelAxis = 255;
+
+enum class FeatureKind : std::uint8_t { kMap = 0, kVector = 1 };
+enum class SourceDtype : std::uint8_t { kFloat16 = 0, kFloat32 = 1, kFloat64 = 2 };
+
+struct LogQuantBox {  // 'QLOG'
+  std::uint8_t bit_depth = 8;
+  bool nonnegative = false;
+  float offset = 0.0f;
+  float max_log = 0.0f;
+};
+
+struct MinMaxQuantBox {  // 'QMMX'
+  std::uint8_t bit_depth = 8;
+  std::uint8_t channel_axis = kNoChannelAxis;
+  std::vector<float> lo, hi;
+};
+
+struct PackBox {  // 'PACK'
+  PackMode mode = PackMode::kChannel;
+  std::uint32_t grid_rows = 0, grid_cols = 0;
+  std::vector<std::uint32_t> permutation;  // empty: identity
+};
+
+struct HevcBox {  // 'HEVC'
+  std::uint8_t coded_bit_depth = 8;
+  std::int8_t qp = 0;
+  std::uint8_t encoder_id = 255;
+  std::vector<std::uint8_t> payload;
+};
+
+struct ScalarQuantBox {  // 'QSCL'
+  std::int8_t qp = 0;
+  std::uint8_t reconstruction = 0;  // 0 floor, 1 midpoint
+  std::uint8_t normalization = 0;   // 0 none, 1 l2 (NORM box), 2 scale
+  float scale = 1.0f;
+};
+
+struct HashBox {  // 'hash'
+  std::uint8_t hash_type = 0;  // 0: MD5
+  std::array<std::uint8_t, 16> codes_md5{};
+  std::array<std::uint8_t, 16> features_md5{};
+};
+
+struct AncillaryBox {  // an ancillary box this version does not know
+  std::string type;
+  std::vector<std::uint8_t> data;
+};
+
+struct TensorRecord {
+  std::string name;
+  FeatureKind kind = FeatureKind::kMap;
+  SourceDtype source_dtype = SourceDtype::kFloat32;
+  std::vector<std::uint32_t> dims;
+  std::optional<LogQuantBox> log_quant;
+  std::optional<MinMaxQuantBox> minmax_quant;
+  std::optional<PackBox> pack;
+  std::optional<HevcBox> hevc;
+  std::optional<ScalarQuantBox> scalar_quant;
+  std::optional<std::vector<float>> norms;
+  std::optional<std::vector<std::uint8_t>> cabac;
+  std::optional<HashBox> hash;
+  std::optional<std::string> info;
+  std::vector<AncillaryBox> unknown_ancillary;
+
+  std::uint64_t element_count() const;
+  // Frame geometry of a feature map record; throws BitstreamError when the
+  // record has no valid packing.
+  PackGeometry geometry() const;
+};
+
+struct Stream {
+  std::uint8_t version_major = kVersionMajor;
+  std::uint8_t version_minor = kVersionMinor;
+  std::vector<TensorRecord> tensors;
+};
+
+// One parsed syntax element, for traces like HM's: where it was, in which
+// box, its name and its value as text.
+struct SyntaxElement {
+  std::size_t offset;
+  std::string box;
+  std::string name;
+  std::string value;
+};
+
+// Checks every constraint of the spec; throws BitstreamError.
+void validate(const Stream& stream);
+
+// Validates, then serializes.
+std::vector<std::uint8_t> write_stream(const Stream& stream);
+
+// Parses and validates any byte string without reading out of bounds; with
+// trace, also records every syntax element read.
+Stream parse_stream(const std::uint8_t* data, std::size_t size, std::vector<SyntaxElement>* trace = nullptr);
+
+}  // namespace ftm

@@ -1,0 +1,2 @@
+"""FTM's command-line tools. Each main() returns an exit status; only the
+console-script wrappers exit."""

@@ -1,0 +1,90 @@
+"""ftm-decode: reconstruct the features of a .ftm stream.
+
+    ftm-decode -b feats.ftm -o recon.npy
+    ftm-decode -b feats.ftm --verify-md5 0123...cdef          # MD5 of the float32 output
+    ftm-decode -b feats.npz.ftm -o recon.npz --verify-md5 a=... --verify-md5 b=...
+    ftm-decode -b feats.ftm --Decoder=hm --HmDir=/opt/hm/bin
+
+The checksums a stream carries (its ``hash`` boxes) are always checked; a
+mismatch is an error and nothing is written. ``--verify-md5`` adds a check
+against a digest given on the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from ftm.config import ConfigError
+from ftm.io import save_features
+
+PROG = "ftm-decode"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description="Decode a .ftm stream back to float32 features.")
+    p.add_argument("-b", "--bitstream", required=True, metavar="FILE", help="the .ftm stream")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the features here: .npy (one tensor), .npz or .safetensors")
+    p.add_argument("--verify-md5", action="append", default=[], metavar="[NAME=]HEX", help="expected MD5 of a decoded float32 tensor (repeatable)")
+    p.add_argument("--Decoder", choices=("ffmpeg", "hm"), default="ffmpeg", help="HEVC decoder back end")
+    p.add_argument("--HmDir", default=None, metavar="DIR", help="folder of HM's TAppDecoder (default: $FTM_HM_DIR)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return p
+
+
+def expected_digests(specs: List[str], names: List[str]) -> Dict[str, str]:
+    out: Dict[str, str] = {}
+    for spec in specs:
+        name, _, digest = spec.rpartition("=")
+        if not name:
+            if len(names) != 1:
+                raise ConfigError(f"--verify-md5 {spec}: the stream has {len(names)} tensors; write NAME=HEX")
+            name = names[0]
+        if name not in names:
+            raise ConfigError(f"--verify-md5 {spec}: no tensor named {name!r} (the stream has {', '.join(names)})")
+        digest = digest.lower()
+        if len(digest) != 32 or any(c not in "0123456789abcdef" for c in digest):
+            raise ConfigError(f"--verify-md5 {spec}: {digest!r} is not an MD5 digest (32 hex digits)")
+        out[name] = digest
+    return out
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    from ftm.streams import decode_all
+
+    args = parser().parse_args(argv)
+    with open(args.bitstream, "rb") as f:
+        data = f.read()
+    t0 = time.perf_counter()
+    tensors = decode_all(data, decoder=args.Decoder, hm_dir=args.HmDir)
+    seconds = time.perf_counter() - t0
+    digests = {name: hashlib.md5(np.ascontiguousarray(a, dtype="<f4").tobytes()).hexdigest() for name, a in tensors.items()}
+    for name, want in expected_digests(args.verify_md5, list(tensors)).items():
+        if digests[name] != want:
+            print(f"{PROG}: error: tensor {name!r}: MD5 {digests[name]}, expected {want}", file=sys.stderr)
+            return 1
+    if args.output:
+        save_features(args.output, tensors)
+    if not args.quiet:
+        width = max(len("Tensor"), *(len(n) for n in tensors))
+        print(f"{'Tensor'.ljust(width)}  {'Shape':>16}  MD5(float32)")
+        for name, a in tensors.items():
+            print(f"{name.ljust(width)}  {'x'.join(map(str, a.shape)):>16}  {digests[name]}")
+        verified = " (MD5 verified)" if args.verify_md5 else ""
+        print(f"decoded {len(tensors)} tensor(s) in {seconds:.3f} s{verified}" + (f", wrote {args.output}" if args.output else ""))
+    return 0
+
+
+def console() -> None:
+    from ftm.cli._common import run_tool
+
+    sys.exit(run_tool(PROG, main))
+
+
+if __name__ == "__main__":
+    console()
