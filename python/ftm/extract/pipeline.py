@@ -80,7 +80,9 @@ def extract_feature_set(
         raise ValueError(f"limit must be >= 1, got {limit}")
     network = network if network is not None else load_network()
     photos = list(photos) if photos is not None else bundled_photos()
-    layers = tuple(layers) if layers is not None else network.split_points
+    layers = network.check_layers(layers) if layers is not None else network.split_points
+    if not layers:
+        raise ValueError("at least one layer is needed")
     prep = _preprocessing(network)
     total = len(photos) * len(views) if limit is None else min(limit, len(photos) * len(views))
     bar = None

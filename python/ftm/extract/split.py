@@ -101,7 +101,8 @@ class SplitNetwork(nn.Module):
             self._shapes = shapes
         return dict(self._shapes)
 
-    def _check_layers(self, layers: Iterable[str]) -> Tuple[str, ...]:
+    def check_layers(self, layers: Iterable[str]) -> Tuple[str, ...]:
+        """``layers`` as a tuple, or a ValueError naming the unknown ones and the valid split points."""
         layers = tuple(layers)
         unknown = [n for n in layers if n not in self.stages]
         if unknown:
@@ -119,13 +120,13 @@ class SplitNetwork(nn.Module):
 
     def capture(self, x: "torch.Tensor", layers: Iterable[str]) -> Tuple[NetworkOutputs, Dict[str, "torch.Tensor"]]:
         """One forward pass: the task outputs and the features at ``layers`` (via forward hooks)."""
-        layers = self._check_layers(layers)
+        layers = self.check_layers(layers)
         self._check_input(x)
         return capture_module_outputs(self, x, {n: self.stages[n] for n in layers})
 
     def run_from(self, layer: str, features: "torch.Tensor") -> NetworkOutputs:
         """The rest of the network, from the feature at split point ``layer`` to the task outputs."""
-        (layer,) = self._check_layers([layer])
+        (layer,) = self.check_layers([layer])
         expected = self.feature_shapes()[layer]
         if features.ndim != 4 or tuple(features.shape[1:]) != expected:
             raise ValueError(

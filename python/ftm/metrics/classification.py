@@ -59,10 +59,11 @@ def f_classification(y_p, y_r, *, divide_by_length: bool = False) -> float:
     p, r = _onehot("y_p", y_p), _onehot("y_r", y_r)
     same_shape("y_p", p, "y_r", r)
     n, k = p.shape
-    hamming = np.count_nonzero(p != r, axis=1).astype(np.float64)
+    hamming = int(np.count_nonzero(p != r))
     if divide_by_length:
-        hamming /= k
-    return float(1.0 - hamming.sum() / (2.0 * n))
+        return float(1.0 - hamming / k / (2.0 * n))
+    # (2N - sum of Hamming) / 2N: a ratio of exact integers, so it rounds exactly like the agreement rate.
+    return float((2 * n - hamming) / (2 * n))
 
 
 def top1_agreement(scores_p, scores_r) -> float:
