@@ -79,6 +79,8 @@ def test_reconstruction_inputs(feature_set, tmp_path):
     np.savez(tmp_path / "two.npz", head=np.zeros(1), block10=x)
     assert np.array_equal(load_reconstruction(tmp_path / "two.npz", "block10").features, x)
     assert np.array_equal(load_reconstruction(feature_set.path, "block10").features, x)
+    save_layer_file(tmp_path / "single.safetensors", "anything", x)
+    assert np.array_equal(load_reconstruction(tmp_path / "single.safetensors", "block10").features, x)
     np.savez(tmp_path / "other.npz", a=x, b=x)
     with pytest.raises(ValueError, match="no array named"):
         load_reconstruction(tmp_path / "other.npz", "block10")

@@ -117,9 +117,9 @@ def test_extraction_runs_with_the_network_blocked(two_photos, tmp_path, monkeypa
         socket.create_connection(("localhost", 9))
     # Everything from scratch: weights, photos, preprocessing, inference, writing.
     net = efficientnet_lite0()
-    photos = [p for p in bundled_photos() if p.name in ("sklearn/china", "matplotlib/grace_hopper")]
+    photos = [p for p in bundled_photos() if p.name in ("skimage/coins", "sklearn/china", "matplotlib/grace_hopper")]
     fs = extract_small(net, photos, tmp_path / "offline")
-    assert fs.count == 4 and fs.features("block4").shape == (4, 40, 28, 28)
+    assert fs.count == 6 and fs.features("block4").shape == (6, 40, 28, 28)
 
 
 def test_stored_outputs_are_the_unsplit_networks(network, two_photos, inputs, tmp_path):

@@ -57,10 +57,7 @@ def _load_npz(path: Path, layer: str) -> Reconstruction:
 def _load_safetensors(path: Path, layer: str) -> Reconstruction:
     from ftm.extract.featureset import load_layer_file
 
-    try:
-        return Reconstruction(load_layer_file(path, layer))
-    except ValueError:
-        return Reconstruction(load_layer_file(path, None))
+    return Reconstruction(load_layer_file(path, layer, allow_single=True))
 
 
 def _load_feature_set(path: Path, layer: str) -> Reconstruction:

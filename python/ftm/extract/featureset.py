@@ -96,12 +96,16 @@ def save_layer_file(path, layer: str, features: np.ndarray) -> None:
     write_bytes_atomic(path, _serialize({layer: a}))
 
 
-def load_layer_file(path, layer: Optional[str] = None) -> np.ndarray:
-    """The tensor named ``layer`` in a .safetensors file (or its only tensor when ``layer`` is None)."""
+def load_layer_file(path, layer: Optional[str] = None, *, allow_single: bool = False) -> np.ndarray:
+    """The tensor named ``layer`` in a .safetensors file.
+
+    With ``layer=None``, or ``allow_single=True`` and no tensor of that name,
+    the file's only tensor.
+    """
     tensors = _st_numpy().load_file(str(path))
     if layer is not None and layer in tensors:
         return tensors[layer]
-    if len(tensors) == 1 and layer is None:
+    if len(tensors) == 1 and (layer is None or allow_single):
         return next(iter(tensors.values()))
     raise FeatureSetError(f"{path}: no tensor named {layer!r}; it holds {sorted(tensors)}")
 

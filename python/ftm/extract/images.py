@@ -248,6 +248,8 @@ def preprocessed_batches(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     view_by_name = {v.name: v for v in views}
+    if not views or len(view_by_name) != len(views):
+        raise ValueError(f"views must be a non-empty list of distinct names, got {[v.name for v in views]}")
     pending_meta: List[ImageInput] = []
     pending: List[np.ndarray] = []
     for photo in photos:

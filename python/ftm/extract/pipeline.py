@@ -11,6 +11,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ftm.extract._deps import require
 from ftm.extract.featureset import FeatureSet, array_sha256, write_feature_set
 from ftm.extract.images import CENTRE_VIEWS, DEFAULT_VIEWS, Photo, View, bundled_photos, folder_photos, preprocessed_batches
 
@@ -87,8 +88,7 @@ def extract_feature_set(
     total = len(photos) * len(views) if limit is None else min(limit, len(photos) * len(views))
     bar = None
     if progress:
-        from tqdm import tqdm
-
+        tqdm = require("tqdm", "The progress bar").tqdm
         bar = tqdm(total=total, unit="image", desc="ftm-extract", file=sys.stderr)
     features: Dict[str, List[np.ndarray]] = {name: [] for name in layers}
     outputs: Dict[str, List[np.ndarray]] = {"descriptor": [], "logits": []}
