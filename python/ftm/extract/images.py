@@ -45,6 +45,7 @@ __all__ = [
     "folder_photos",
     "preprocess",
     "preprocessed_batches",
+    "to_rgb_uint8",
 ]
 
 

@@ -25,7 +25,7 @@ from ftm.extract._deps import require
 torch = require("torch", "Split inference")
 nn = torch.nn
 
-__all__ = ["NetworkOutputs", "SplitNetwork", "capture_module_outputs"]
+__all__ = ["NetworkOutputs", "SplitNetwork", "capture_module_outputs", "outputs_from"]
 
 
 @dataclass(frozen=True)
