@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m pip install --quiet ".[test]"
+python3 -m pip install --quiet ".[test,extract]"
 
 cmake -S . -B build/cpp-tests -DFTM_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Release
 cmake --build build/cpp-tests --parallel

@@ -1,0 +1,36 @@
+"""Data files shipped with FTM.
+
+``default_features.npy`` is a real feature tensor, 1 x 40 x 28 x 28 float32:
+EfficientNet-Lite0 (ImageNet weights) at split point ``block4`` on the centre
+crop of scikit-image's ``chelsea`` photo. ``default_features.json`` beside it
+records how it was made (``scripts/make_default_input.py`` regenerates both).
+Reading them needs numpy only.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["default_features", "default_features_info", "default_features_path"]
+
+DEFAULT_FEATURES = "default_features.npy"
+DEFAULT_FEATURES_INFO = "default_features.json"
+
+
+def default_features_path() -> Path:
+    """Path of the bundled default feature tensor (.npy)."""
+    return Path(str(resources.files(__name__).joinpath(DEFAULT_FEATURES)))
+
+
+def default_features() -> np.ndarray:
+    """The bundled default feature tensor (1 x 40 x 28 x 28 float32)."""
+    return np.load(default_features_path(), allow_pickle=False)
+
+
+def default_features_info() -> dict:
+    """Provenance of the default tensor: model, layer, image, preprocessing, shape, dtype, sha256, command."""
+    return json.loads(resources.files(__name__).joinpath(DEFAULT_FEATURES_INFO).read_text(encoding="utf-8"))

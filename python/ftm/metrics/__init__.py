@@ -1,0 +1,53 @@
+"""Machine-task fidelity metrics of seed 002 §3.2, on plain numpy arrays.
+
+- :func:`compression_rate` (eq. 1)
+- :func:`f_classification` (eq. 2), :func:`top1_agreement`, :func:`topk_overlap`
+- :func:`f_retrieval` (eq. 3, bubble index), :func:`cosine_rankings`,
+  :func:`mean_average_precision`
+- :func:`f_detection` (eq. 4), :func:`box_iou`, :func:`match_detections`
+- :func:`bd_rate`, :func:`bd_fidelity` (Bjontegaard deltas between two
+  rate-fidelity curves)
+- :func:`task_fidelity`: the fidelity table of one coded layer
+
+None of them needs torch: the network outputs they compare come from
+:mod:`ftm.extract` or from any other framework.
+"""
+
+from ftm.metrics.bjontegaard import BD_METHODS, bd_fidelity, bd_rate
+from ftm.metrics.classification import (
+    f_classification,
+    top1_agreement,
+    topk_overlap,
+)
+from ftm.metrics.detection import Detections, DetectionFidelity, box_iou, f_detection, match_detections
+from ftm.metrics.rate import compression_rate, original_bytes
+from ftm.metrics.report import task_fidelity
+from ftm.metrics.retrieval import (
+    RetrievalFidelity,
+    average_precision,
+    cosine_rankings,
+    f_retrieval,
+    mean_average_precision,
+)
+
+__all__ = [
+    "BD_METHODS",
+    "DetectionFidelity",
+    "Detections",
+    "RetrievalFidelity",
+    "average_precision",
+    "bd_fidelity",
+    "bd_rate",
+    "box_iou",
+    "compression_rate",
+    "cosine_rankings",
+    "f_classification",
+    "f_detection",
+    "f_retrieval",
+    "match_detections",
+    "mean_average_precision",
+    "original_bytes",
+    "task_fidelity",
+    "top1_agreement",
+    "topk_overlap",
+]
