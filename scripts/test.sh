@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # FTM's whole test suite: the C++ tests (CTest, against the core library
 # alone) and the Python tests (pytest, against the installed package).
-# Needs a C++17 compiler, CMake and GoogleTest (Debian: libgtest-dev);
-# `bash .ci/run` installs those first on a bare Debian machine.
+# Installs what is missing first: system packages (scripts/install-system-deps.sh)
+# and the package with its test and extraction extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+bash scripts/install-system-deps.sh
 python3 -m pip install --quiet ".[test,extract]"
 
 cmake -S . -B build/cpp-tests -DFTM_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Release

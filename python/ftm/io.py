@@ -10,38 +10,17 @@ never leaves a half-written file.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import tempfile
-from typing import Dict, Iterator, Mapping
+from typing import Dict, Mapping
 
 import numpy as np
 
-__all__ = ["load_features", "save_features", "write_atomic", "atomic_path", "DEFAULT_TENSOR_NAME"]
+from ftm._atomic import write_bytes_atomic as write_atomic
+
+__all__ = ["load_features", "save_features", "write_atomic", "DEFAULT_TENSOR_NAME"]
 
 DEFAULT_TENSOR_NAME = "features"
-
-
-@contextlib.contextmanager
-def atomic_path(path: str) -> Iterator[str]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` on success, delete it on failure."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ftm-", suffix=os.path.splitext(path)[1] or ".tmp")
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        f.write(data)
 
 
 def load_features(path: str) -> Dict[str, np.ndarray]:

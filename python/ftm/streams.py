@@ -186,7 +186,8 @@ def encode(features: FeaturesLike, config: ConfigLike = None) -> bytes:
     return encode_tensors(features, config).data
 
 
-def _decode_record(record: "_core.TensorRecord", decoder: Optional[Decoder]) -> Tuple[np.ndarray, np.ndarray]:
+def decode_record(record: "_core.TensorRecord", decoder: Optional[Decoder]) -> Tuple[np.ndarray, np.ndarray]:
+    """Decoded codes (or levels) and float32 features of one tensor record."""
     if record.kind == _core.FeatureKind.VECTOR:
         from ftm.vector_coding import decode_vector_record
 
@@ -206,7 +207,7 @@ def decode_all(data: bytes, *, decoder: str = "ffmpeg", hm_dir: Optional[str] = 
     video = make_decoder(decoder, hm_dir=hm_dir) if needs_video else None
     out: Dict[str, np.ndarray] = {}
     for record in stream.tensors:
-        codes, features = _decode_record(record, video)
+        codes, features = decode_record(record, video)
         if verify and record.hash is not None:
             check_hash(record, codes, features)
         out[record.name] = features

@@ -1,0 +1,66 @@
+"""ftm-conformance: check .ftm streams against the spec and their expected values.
+
+    ftm-conformance                         # the conformance/ folder of a checkout
+    ftm-conformance path/to/conformance --Decoder=hm --HmDir=/opt/hm/bin
+    ftm-conformance --trace conformance/streams/log8_channel_default.ftm
+
+Prints one line per stream and a closing 'N passed, N failed' line; exits 1
+when any stream fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional
+
+PROG = "ftm-conformance"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description="Check .ftm conformance streams.")
+    p.add_argument("folder", nargs="?", default="conformance", help="conformance folder with expected.json (default: ./conformance)")
+    p.add_argument("--trace", metavar="FILE", help="print every syntax element of one stream, HM-trace style, and exit")
+    p.add_argument("--Decoder", choices=("ffmpeg", "hm"), default="ffmpeg", help="HEVC decoder back end")
+    p.add_argument("--HmDir", default=None, metavar="DIR", help="folder of HM's TAppDecoder (default: $FTM_HM_DIR)")
+    return p
+
+
+def print_trace(path: str) -> int:
+    from ftm import _core
+
+    with open(path, "rb") as f:
+        _, trace = _core.parse_stream(f.read(), trace=True)
+    for offset, box, name, value in trace:
+        print(f"{offset:>10}  {box:<10}  {name:<24}  {value}")
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    from ftm.conformance import check_folder
+
+    args = parser().parse_args(argv)
+    if args.trace:
+        return print_trace(args.trace)
+    checks = check_folder(args.folder, args.Decoder, args.HmDir)
+    width = max(len("Stream"), *(len(c.name) for c in checks))
+    print(f"{'Stream'.ljust(width)}  {'Elements':>8}  {'Tensors':>7}  Result")
+    for c in checks:
+        result = "PASS" if c.passed else "FAIL"
+        detail = f"  rejected: {c.rejection}" if c.rejection and c.passed else ""
+        print(f"{c.name.ljust(width)}  {c.elements or '-':>8}  {c.tensors or '-':>7}  {result}{detail}")
+        for problem in c.problems:
+            print(f"    {problem}")
+    passed = sum(c.passed for c in checks)
+    print(f"{passed} passed, {len(checks) - passed} failed")
+    return 0 if passed == len(checks) else 1
+
+
+def console() -> None:
+    from ftm.cli._common import run_tool
+
+    sys.exit(run_tool(PROG, main))
+
+
+if __name__ == "__main__":
+    console()

@@ -1,0 +1,202 @@
+"""Regenerate the conformance streams and their expected values.
+
+    python scripts/make_conformance.py [--out conformance]
+
+This is the only thing that writes conformance/expected.json: tests and
+ftm-conformance read it. Valid streams are coded from fixed inputs (seeded
+random tensors and the bundled real features) with x265 through ffmpeg;
+their expected MD5s come from decoding what was written. Malformed streams
+are valid ones with targeted byte edits, each checked to be rejected with
+its stated error before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import struct
+import sys
+import tempfile
+from typing import Callable, Dict, List, Tuple
+
+import numpy as np
+
+import ftm
+from ftm import _core
+from ftm.conformance import MANIFEST, check_malformed, check_stream
+from ftm.data import default_features
+from ftm.maps import md5
+from ftm.streams import decode_record, encode_tensors
+
+
+def relu_features(shape, seed, signed=False):
+    rng = np.random.default_rng(seed)
+    x = rng.gamma(1.5, 1.0, size=shape) * (rng.random(shape) > 0.4)
+    return (x - 1.0 if signed else x).astype(np.float32)
+
+
+# name -> (description, tensors, config keys)
+VALID: Dict[str, Tuple[str, Callable[[], Dict[str, np.ndarray]], Dict[str, str]]] = {
+    "log8_channel_default": (
+        "bundled real features (EfficientNet-Lite0 block4, 1x40x28x28), seed 002 test condition at QP 22",
+        lambda: {"features": default_features()},
+        {"QP": "22"},
+    ),
+    "log8_channel_odd_shape": (
+        "log 8-bit, channel packing, 1x5x7x9 (padding on both sides), QP 12",
+        lambda: {"features": relu_features((1, 5, 7, 9), 1)},
+        {"QP": "12"},
+    ),
+    "log10_tiled_permuted_n2": (
+        "log 10-bit, tiled 2x3 near-square grid with a channel permutation, N = 2, 2x6x5x11, QP 22",
+        lambda: {"features": relu_features((2, 6, 5, 11), 2)},
+        {"QP": "22", "BitDepth": "10", "Packing": "tiled", "ChannelOrder": "5,3,1,0,2,4"},
+    ),
+    "minmax8_tiled_per_channel_n3": (
+        "min-max 8-bit with one range per channel, tiled 4x3 grid (two empty tiles), N = 3, 3x10x4x6 signed, QP 32",
+        lambda: {"features": relu_features((3, 10, 4, 6), 3, signed=True)},
+        {"QP": "32", "Quantizer": "minmax", "MinMaxRange": "channel", "Packing": "tiled", "TileGrid": "4x3"},
+    ),
+    "minmax10_channel_fixed_range_n2": (
+        "min-max 10-bit over the fixed range [-2, 2] (values clipped), channel packing, 2x3x13x1, QP 27",
+        lambda: {"features": relu_features((2, 3, 13, 1), 4, signed=True) * 1.5},
+        {"QP": "27", "Quantizer": "minmax", "MinMaxRange": "fixed", "MinMaxLow": "-2", "MinMaxHigh": "2", "BitDepth": "10"},
+    ),
+    "log12_nonnegative_1x1_n4": (
+        "log 12-bit with m fixed at 0 (the authors' log2(x + 1)), 1x1 maps, N = 4, 4x16x1x1, QP 17",
+        lambda: {"features": relu_features((4, 16, 1, 1), 5)},
+        {"QP": "17", "BitDepth": "12", "LogNonNegative": "1"},
+    ),
+    "two_tensors": (
+        "two named tensors in one stream (an .npz input): 1x8x14x14 and 1x24x7x7, log 8-bit, QP 32",
+        lambda: {"early": relu_features((1, 8, 14, 14), 6), "late": relu_features((1, 24, 7, 7), 7)},
+        {"QP": "32"},
+    ),
+}
+
+
+def boxes(data: bytes) -> List[Tuple[int, str, int]]:
+    """(offset, type, payload size) of every box, from the bytes alone."""
+    out, pos = [], 8
+    while pos + 8 <= len(data):
+        size = struct.unpack_from("<I", data, pos)[0]
+        out.append((pos, data[pos + 4 : pos + 8].decode("latin-1"), size))
+        pos += 8 + size
+    return out
+
+
+def box_at(data: bytes, kind: str, index: int = 0) -> Tuple[int, int]:
+    """Offset of the payload of the index-th box of this type, and its size."""
+    found = [(off + 8, size) for off, t, size in boxes(data) if t == kind]
+    return found[index]
+
+
+def edit(data: bytes, offset: int, new: bytes) -> bytes:
+    return data[:offset] + new + data[offset + len(new) :]
+
+
+def insert_box(data: bytes, before: int, kind: str, payload: bytes) -> bytes:
+    return data[:before] + struct.pack("<I", len(payload)) + kind.encode() + payload + data[before:]
+
+
+def malformed_cases(valid: Dict[str, bytes]) -> Dict[str, Tuple[str, str, bytes]]:
+    """name -> (description, expected error text, bytes)."""
+    odd, tiled = valid["log8_channel_odd_shape"], valid["log10_tiled_permuted_n2"]
+    qlog, _ = box_at(odd, "QLOG")
+    hevc, hevc_size = box_at(odd, "HEVC")
+    hash_at, _ = box_at(odd, "hash")
+    pack, _ = box_at(tiled, "PACK")
+    tens_off = boxes(odd)[0][0]
+    name_at = box_at(odd, "TENS")[0] + 2
+    return {
+        "bad_magic.ftm": ("first byte of the magic changed", "not an FTM stream", edit(odd, 0, b"G")),
+        "version_2.ftm": ("version_major 2", "unsupported version 2", edit(odd, 4, b"\x02")),
+        "reserved_bits_set.ftm": ("reserved_zero_16bits is 1", "reserved_zero_16bits", edit(odd, 6, b"\x01")),
+        "truncated_payload.ftm": ("cut in the middle of the HEVC payload", "exceeds", odd[: hevc + hevc_size // 2]),
+        "missing_end_box.ftm": ("the FEND box removed", "FEND", odd[:-8]),
+        "trailing_bytes.ftm": ("a byte after the FEND box", "FEND must be the last box", odd + b"\x00"),
+        "unknown_critical_box.ftm": ("an unknown critical box ZZZZ", "unknown or misplaced critical box", insert_box(odd, len(odd) - 8, "ZZZZ", b"")),
+        "box_before_tens.ftm": ("a QLOG box before the first TENS", "the first box must be TENS", insert_box(odd, tens_off, "QLOG", odd[qlog : qlog + 10])),
+        "repeated_quantizer.ftm": ("QLOG twice", "out of order or repeated", insert_box(odd, hevc - 8, "QLOG", odd[qlog : qlog + 10])),
+        "bit_depth_17.ftm": ("QLOG bit_depth 17", "bit_depth: 17 outside [8, 16]", edit(odd, qlog, b"\x11")),
+        "max_log_nan.ftm": ("QLOG max_log NaN", "max_log: must be finite", edit(odd, qlog + 6, struct.pack("<f", float("nan")))),
+        "qp_out_of_range.ftm": ("HEVC qp 60", "qp: 60 outside", edit(odd, hevc + 1, b"\x3c")),
+        "bad_tile_grid.ftm": ("PACK grid 1x3 for 6 channels", "not a valid grid", edit(tiled, pack + 1, struct.pack("<I", 1))),
+        "identity_permutation.ftm": (
+            "permutation_flag 1 with the identity",
+            "identity",
+            edit(tiled, pack + 10, struct.pack("<6I", 0, 1, 2, 3, 4, 5)),
+        ),
+        "name_not_utf8.ftm": ("a tensor name with the byte 0x80", "is not valid UTF-8", edit(odd, name_at, b"\x80")),
+        "hash_mismatch.ftm": ("one byte of codes_md5 changed", "MD5 of the decoded codes", edit(odd, hash_at + 1, bytes([odd[hash_at + 1] ^ 0xFF]))),
+        "hevc_payload_zeroed.ftm": (
+            "the HEVC payload overwritten with zeros",
+            "HEVC",
+            edit(odd, hevc + 3, bytes(hevc_size - 3)),
+        ),
+    }
+
+
+def expected_of(data: bytes) -> Dict:
+    stream = _core.parse_stream(data)
+    video = ftm.codecs.make_decoder("ffmpeg")
+    tensors = {}
+    for record in stream.tensors:
+        codes, features = decode_record(record, video)
+        tensors[record.name] = {"shape": list(features.shape), "codes_md5": md5(codes).hex(), "features_md5": md5(features).hex()}
+    return tensors
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="conformance", help="conformance folder (default: ./conformance)")
+    args = parser.parse_args()
+
+    manifest: Dict = {"generator": "python scripts/make_conformance.py", "ftm_version": ftm.__version__, "streams": {}, "malformed": {}}
+    valid: Dict[str, bytes] = {}
+    for name, (description, make, keys) in VALID.items():
+        data = encode_tensors(make(), ftm.Config.from_values(keys)).data
+        valid[name] = data
+        manifest["streams"][f"{name}.ftm"] = {"description": description, "config": keys, "bytes": len(data), "tensors": expected_of(data)}
+
+    # Build everything in a scratch folder, check it, then swap it in whole.
+    work = tempfile.mkdtemp(prefix=".conformance-", dir=os.path.dirname(os.path.abspath(args.out)) or ".")
+    try:
+        os.makedirs(os.path.join(work, "streams"))
+        os.makedirs(os.path.join(work, "malformed"))
+        for name, data in valid.items():
+            with open(os.path.join(work, "streams", f"{name}.ftm"), "wb") as f:
+                f.write(data)
+        for name, (description, error, data) in malformed_cases(valid).items():
+            path = os.path.join(work, "malformed", name)
+            with open(path, "wb") as f:
+                f.write(data)
+            check = check_malformed(path, error)
+            if not check.passed:
+                raise SystemExit(f"malformed case {name}: {'; '.join(check.problems)}")
+            manifest["malformed"][name] = {"description": description, "error": error}
+        for name, expected in manifest["streams"].items():
+            check = check_stream(os.path.join(work, "streams", name), expected)
+            if not check.passed:
+                raise SystemExit(f"stream {name}: {'; '.join(check.problems)}")
+        with open(os.path.join(work, MANIFEST), "w", encoding="utf-8") as f:
+            json.dump(manifest, f, indent=2)
+            f.write("\n")
+        for sub in ("streams", "malformed", MANIFEST):
+            target = os.path.join(args.out, sub)
+            if os.path.isdir(target):
+                shutil.rmtree(target)
+            elif os.path.exists(target):
+                os.unlink(target)
+            os.makedirs(args.out, exist_ok=True)
+            os.replace(os.path.join(work, sub), target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"wrote {len(valid)} streams and {len(manifest['malformed'])} malformed streams to {args.out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
