@@ -192,11 +192,7 @@ def finish_stream(stream: bytes, height: int, width: int, coded_bits: int, what:
     if not stream:
         raise CodecError(f"{what} wrote an empty bitstream", command)
     try:
-        stream = hevc.drop_repeated_parameter_sets(stream)
-        info = hevc.sequence_info(stream)
-        if (info.width, info.height) != (width, height):
-            stream = hevc.crop_to(stream, width, height)
-            info = hevc.sequence_info(stream)
+        stream, info = hevc.tidy(stream, width, height)
     except CodecError as exc:
         raise CodecError(f"{what} wrote a stream FTM cannot read: {exc.message}", command) from exc
     if info.chroma_format_idc != 0 or info.bit_depth != coded_bits or (info.width, info.height) != (width, height):

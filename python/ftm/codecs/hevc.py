@@ -17,8 +17,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Iterator, List, Tuple
+from typing import List, Optional, Tuple
 
 from ftm.codecs.base import CodecError
 
@@ -33,11 +34,13 @@ __all__ = [
     "sequence_info",
     "crop_to",
     "drop_repeated_parameter_sets",
+    "tidy",
 ]
 
 NAL_VPS, NAL_SPS, NAL_PPS = 32, 33, 34
 NAL_PREFIX_SEI, NAL_SUFFIX_SEI = 39, 40
 _PARAMETER_SETS = (NAL_VPS, NAL_SPS, NAL_PPS)
+_START_CODE = re.compile(b"\x00\x00\x01")
 
 
 class _StreamError(CodecError):
@@ -50,23 +53,17 @@ def nal_units(stream: bytes) -> List[Tuple[int, int]]:
     ``start`` is just past a start code; ``end`` excludes the zero bytes that
     precede the next start code (a NAL unit never ends in 0x00).
     """
-    units = []
-    pos = stream.find(b"\x00\x00\x01")
-    if pos < 0 or any(stream[:pos]):
+    starts = [m.end() for m in _START_CODE.finditer(stream)]
+    if not starts or any(stream[: starts[0] - 3]):
         raise _StreamError("not an HEVC Annex B byte stream: it does not begin with a start code")
-    start = pos + 3
-    while True:
-        nxt = stream.find(b"\x00\x00\x01", start)
-        end = len(stream) if nxt < 0 else nxt
-        stop = end
-        while stop > start and stream[stop - 1] == 0:
-            stop -= 1
-        if stop - start < 2:
+    units = []
+    for start, end in zip(starts, [s - 3 for s in starts[1:]] + [len(stream)]):
+        while end > start and stream[end - 1] == 0:
+            end -= 1
+        if end - start < 2:
             raise _StreamError(f"empty or truncated NAL unit at byte {start}")
-        units.append((start, stop))
-        if nxt < 0:
-            return units
-        start = nxt + 3
+        units.append((start, end))
+    return units
 
 
 def nal_type(stream: bytes, start: int) -> int:
@@ -205,23 +202,7 @@ def read_sps(stream: bytes, start: int, end: int) -> SequenceInfo:
 
 def sequence_info(stream: bytes) -> SequenceInfo:
     """The format of a stream: its SPS, which every SPS in it must repeat."""
-    infos = {read_sps(stream, s, e) for s, e in nal_units(stream) if nal_type(stream, s) == NAL_SPS}
-    if not infos:
-        raise _StreamError("the HEVC stream holds no sequence parameter set")
-    if len(infos) > 1:
-        raise _StreamError(f"the HEVC stream changes format between sequence parameter sets: {sorted(map(str, infos))}")
-    return infos.pop()
-
-
-def _splice(stream: bytes, edits: Iterator[Tuple[int, int, bytes]]) -> bytes:
-    out = bytearray()
-    pos = 0
-    for start, end, replacement in edits:
-        out += stream[pos:start]
-        out += replacement
-        pos = end
-    out += stream[pos:]
-    return bytes(out)
+    return _one_format([read_sps(stream, s, e) for s, e in nal_units(stream) if nal_type(stream, s) == NAL_SPS])
 
 
 def _cropped_sps(nal: bytes, width: int, height: int) -> bytes:
@@ -251,36 +232,71 @@ def _cropped_sps(nal: bytes, width: int, height: int) -> bytes:
     return nal[:2] + _escape(new_rbsp)
 
 
+def _rewrite(
+    stream: bytes, drop_repeats: bool, crop: Optional[Tuple[int, int]], parse: bool = True
+) -> Tuple[bytes, List[SequenceInfo]]:
+    """One pass over the stream: drop repeated parameter sets, crop SPSs; return every SPS's info if ``parse``.
+
+    The stream is cut into segments, each running from a unit's 3-byte start
+    code to the next one's, so a dropped unit leaves its leading zero byte
+    behind: B.2.2 wants a zero_byte before a parameter set and before the
+    first unit of an access unit, and the unit after a dropped parameter set
+    is one of those.
+    """
+    units = nal_units(stream)
+    pieces = [stream[: units[0][0] - 3]]
+    seen = set()
+    infos = []
+    bounds = [s - 3 for s, _ in units[1:]] + [len(stream)]
+    for (start, end), segment_end in zip(units, bounds):
+        kind = nal_type(stream, start)
+        if kind in _PARAMETER_SETS and drop_repeats:
+            nal = stream[start:end]
+            if nal in seen:
+                continue
+            seen.add(nal)
+        if kind == NAL_SPS:
+            if crop is not None:
+                nal = _cropped_sps(stream[start:end], *crop)
+                pieces += [b"\x00\x00\x01", nal, stream[end:segment_end]]
+                infos.append(_parse_sps(_unescape(nal[2:]))[0])
+                continue
+            if parse:
+                infos.append(read_sps(stream, start, end))
+        pieces.append(stream[start - 3 : segment_end])
+    return b"".join(pieces), infos
+
+
+def _one_format(infos: List[SequenceInfo]) -> SequenceInfo:
+    if not infos:
+        raise _StreamError("the HEVC stream holds no sequence parameter set")
+    distinct = set(infos)
+    if len(distinct) > 1:
+        raise _StreamError(f"the HEVC stream changes format between sequence parameter sets: {sorted(map(str, distinct))}")
+    return infos[0]
+
+
 def crop_to(stream: bytes, width: int, height: int) -> bytes:
     """Rewrite every SPS so that decoders output width x height pictures.
 
     Only the conformance window changes (7.3.2.2: conf_win_*_offset), on
     the right and bottom: the coded samples stay as they are.
     """
-    edits = []
-    for start, end in nal_units(stream):
-        if nal_type(stream, start) == NAL_SPS:
-            edits.append((start, end, _cropped_sps(stream[start:end], width, height)))
-    if not edits:
-        raise _StreamError("the HEVC stream holds no sequence parameter set")
-    return _splice(stream, iter(edits))
+    out, infos = _rewrite(stream, drop_repeats=False, crop=(width, height))
+    _one_format(infos)
+    return out
 
 
 def drop_repeated_parameter_sets(stream: bytes) -> bytes:
     """Remove VPS/SPS/PPS NAL units identical to one already sent, start codes included."""
-    units = nal_units(stream)
-    seen = set()
-    edits = []
-    for i, (start, end) in enumerate(units):
-        if nal_type(stream, start) not in _PARAMETER_SETS:
-            continue
-        key = stream[start:end]
-        if key not in seen:
-            seen.add(key)
-            continue
-        # Cut from this unit's 3-byte start code to the next one's. The zero
-        # byte left in front (B.2.2 requires one before a parameter set)
-        # becomes the zero_byte of the unit that now starts the access unit.
-        cut_end = units[i + 1][0] - 3 if i + 1 < len(units) else len(stream)
-        edits.append((start - 3, cut_end, b""))
-    return _splice(stream, iter(edits))
+    return _rewrite(stream, drop_repeats=True, crop=None, parse=False)[0]
+
+
+def tidy(stream: bytes, width: int, height: int) -> Tuple[bytes, SequenceInfo]:
+    """Drop repeated parameter sets and, if the pictures are coded larger, crop them to width x height.
+
+    Returns the new stream and its (single) format.
+    """
+    # an SPS whose window already fits is rewritten to the same bytes
+    out, infos = _rewrite(stream, drop_repeats=True, crop=(width, height))
+    return out, _one_format(infos)
