@@ -48,7 +48,9 @@ def timed(call: Callable[[], object], tool_seconds: Callable[[object], float]) -
     return result, Timing(wall, tool_seconds(result))
 
 
-def time_encode(encoder: codecs.Encoder, frames: np.ndarray, bits: int, qp: int) -> Tuple[codecs.EncodedVideo, Timing]:
+def time_encode(
+    encoder: codecs.Encoder, frames: np.ndarray, bits: int, qp: int
+) -> Tuple[codecs.EncodedVideo, Timing]:
     return timed(lambda: encoder.encode(frames, bits, qp), lambda r: r.seconds)
 
 
@@ -87,8 +89,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     cases = {"1x1280x7x7": (1, 1280, 7, 7), "1x144x56x56": (1, 144, 56, 56)}
     encoders = [e for e in (_available(codecs.make_encoder, n) for n in codecs.ENCODERS) if e is not None]
     decoders = [d for d in (_available(codecs.make_decoder, n) for n in codecs.DECODERS) if d is not None]
-    print(f"QP {args.qp}, median of {args.repeats} calls; 'outside' = wall time of the call minus time in the tool")
-    print(f"{'tensor':12s} {'frames':>13s} {'step':22s} {'wall ms':>9s} {'tool ms':>9s} {'outside ms':>10s} {'share':>7s}")
+    print(
+        f"QP {args.qp}, median of {args.repeats} calls; 'outside' = wall time of the call minus time in the tool"
+    )
+    print(
+        f"{'tensor':12s} {'frames':>13s} {'step':22s} {'wall ms':>9s} {'tool ms':>9s} {'outside ms':>10s} {'share':>7s}"
+    )
     for label, shape in cases.items():
         frames = packed_features(shape)
         geometry = "x".join(str(v) for v in frames.shape)
@@ -102,7 +108,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             )
             for decoder in decoders:
                 time_decode(decoder, coded, frames.shape, 8)
-                dec_t = median_timing([time_decode(decoder, coded, frames.shape, 8)[1] for _ in range(args.repeats)])
+                dec_t = median_timing(
+                    [time_decode(decoder, coded, frames.shape, 8)[1] for _ in range(args.repeats)]
+                )
                 print(
                     f"{label:12s} {geometry:>13s} {'  decode ' + decoder.name:22s} {dec_t.wall * 1e3:9.1f} "
                     f"{dec_t.tool * 1e3:9.1f} {dec_t.outside * 1e3:10.2f} {dec_t.outside_share:7.2%}"

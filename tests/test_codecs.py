@@ -34,12 +34,15 @@ HAVE_X265 = _available("encoder", "x265")
 HAVE_DEC265 = _available("decoder", "libde265")
 HAVE_HM = bool(os.environ.get(HM_DIR_ENV)) and _available("encoder", "hm")
 
-needs_x265 = pytest.mark.skipif(not HAVE_X265, reason="the x265 command-line encoder is not on PATH (apt-get install x265)")
+needs_x265 = pytest.mark.skipif(
+    not HAVE_X265, reason="the x265 command-line encoder is not on PATH (apt-get install x265)"
+)
 needs_dec265 = pytest.mark.skipif(
     not HAVE_DEC265, reason="libde265's dec265 is not on PATH (apt-get install libde265-examples)"
 )
 needs_hm = pytest.mark.skipif(
-    not HAVE_HM, reason=f"HM is not built here: set {HM_DIR_ENV} to a folder holding TAppEncoder and TAppDecoder"
+    not HAVE_HM,
+    reason=f"HM is not built here: set {HM_DIR_ENV} to a folder holding TAppEncoder and TAppDecoder",
 )
 
 ENCODERS = [
@@ -73,7 +76,13 @@ def psnr(a: np.ndarray, b: np.ndarray, bits: int) -> float:
 
 
 def assert_frames_equal(got: np.ndarray, want: np.ndarray, what: str) -> None:
-    assert got.shape == want.shape and got.dtype == want.dtype, (what, got.shape, got.dtype, want.shape, want.dtype)
+    assert got.shape == want.shape and got.dtype == want.dtype, (
+        what,
+        got.shape,
+        got.dtype,
+        want.shape,
+        want.dtype,
+    )
     if not np.array_equal(got, want):
         diff = np.argwhere(got != want)
         raise AssertionError(f"{what}: {len(diff)} samples differ, first at {tuple(diff[0])}")
@@ -150,7 +159,10 @@ def test_same_input_gives_identical_bytes(name):
 @pytest.mark.parametrize("name", [p for p in ENCODERS if p.values[0] != "hm"])
 def test_x265_bytes_do_not_depend_on_threads(name):
     frames = feature_frames(4, 32, 32, bits=8, seed=5)
-    assert encoder(name, threads=1).encode(frames, 8, 30).bitstream == encoder(name, threads=2).encode(frames, 8, 30).bitstream
+    assert (
+        encoder(name, threads=1).encode(frames, 8, 30).bitstream
+        == encoder(name, threads=2).encode(frames, 8, 30).bitstream
+    )
 
 
 @pytest.mark.parametrize("name", [p for p in ENCODERS if p.values[0] != "hm"])
@@ -194,9 +206,13 @@ def _check_multilib_recon(enc, bits, tmp_path):
     command = enc.command(16, 32, bits, 25, str(stream_path), str(recon_path))
     subprocess.run(command, input=frames.tobytes(), check=True, capture_output=True, timeout=60)
     half = np.fromfile(recon_path, dtype="<u2")
-    assert half.size == frames.size // 2, "the multilib --recon no longer writes half rows: revisit X265Encoder"
+    assert (
+        half.size == frames.size // 2
+    ), "the multilib --recon no longer writes half rows: revisit X265Encoder"
     decoded = codecs.make_decoder("ffmpeg").decode(stream_path.read_bytes(), 3, 16, 32, bits).frames
-    assert_frames_equal(decoded[:, :, :16], half.reshape(3, 16, 16), "ffmpeg decoder vs x265 --recon (left halves)")
+    assert_frames_equal(
+        decoded[:, :, :16], half.reshape(3, 16, 16), "ffmpeg decoder vs x265 --recon (left halves)"
+    )
 
 
 @needs_hm
@@ -242,7 +258,9 @@ def test_hm_decoder_can_require_hashes():
     codecs.make_decoder("hm").decode(stream, 2, 16, 16, 8)
     with pytest.raises(CodecError, match="verified 0 MD5"):
         codecs.make_decoder("hm", require_hash=True).decode(stream, 2, 16, 16, 8)
-    hashed = codecs.make_encoder("x265-ffmpeg", preset="medium", picture_hash=True).encode(frames, 8, 22).bitstream
+    hashed = (
+        codecs.make_encoder("x265-ffmpeg", preset="medium", picture_hash=True).encode(frames, 8, 22).bitstream
+    )
     codecs.make_decoder("hm", require_hash=True).decode(hashed, 2, 16, 16, 8)
 
 
@@ -281,7 +299,9 @@ def test_x265_picture_hash_is_checked_by_ffmpeg():
     assert len(coded.bitstream) > len(plain.bitstream)
     codecs.make_decoder("ffmpeg").decode(coded.bitstream, 2, 16, 16, 10)
     stream = bytearray(coded.bitstream)
-    sei = [(s, e) for s, e in hevc.nal_units(coded.bitstream) if hevc.nal_type(coded.bitstream, s) in (39, 40)]
+    sei = [
+        (s, e) for s, e in hevc.nal_units(coded.bitstream) if hevc.nal_type(coded.bitstream, s) in (39, 40)
+    ]
     stream[sei[-1][1] - 3] ^= 1
     with pytest.raises(CodecError):
         codecs.make_decoder("ffmpeg").decode(bytes(stream), 2, 16, 16, 10)
@@ -437,10 +457,16 @@ def private_tmp(tmp_path, monkeypatch):
 def _failing_encoders():
     unknown = {"x265_params": {"no-such-option": 1}}
     yield pytest.param("x265-ffmpeg", unknown, "no-such-option", "no-such-option", id="x265-ffmpeg")
-    yield pytest.param("x265", unknown, "no-such-option", "no-such-option", id="x265-unknown", marks=needs_x265)
+    yield pytest.param(
+        "x265", unknown, "no-such-option", "no-such-option", id="x265-unknown", marks=needs_x265
+    )
     # x265 3.5 hangs or crashes after this one instead of exiting
-    yield pytest.param("x265", {"x265_params": {"rd": 9}}, "--rd=9", "RD Level", id="x265-bad-value", marks=needs_x265)
-    yield pytest.param("hm", {"extra_args": ["--NoSuchOption=1"]}, "NoSuchOption", "NoSuchOption", id="hm", marks=needs_hm)
+    yield pytest.param(
+        "x265", {"x265_params": {"rd": 9}}, "--rd=9", "RD Level", id="x265-bad-value", marks=needs_x265
+    )
+    yield pytest.param(
+        "hm", {"extra_args": ["--NoSuchOption=1"]}, "NoSuchOption", "NoSuchOption", id="hm", marks=needs_hm
+    )
 
 
 @pytest.mark.parametrize("name, options, in_command, in_stderr", _failing_encoders())

@@ -63,17 +63,21 @@ def test_repeated_parameter_sets_are_dropped():
     sps2 = _nal(33, b"\x44\x80")
     slice_a, slice_b, slice_c = _nal(19, b"\xaa\x80"), _nal(19, b"\xbb\x80"), _nal(1, b"\xcc\x80")
     sc4, sc3 = b"\x00\x00\x00\x01", b"\x00\x00\x01"
+    # fmt: off
     stream = (
         sc4 + vps + sc4 + sps + sc4 + pps + sc3 + slice_a
         + sc4 + vps + sc4 + sps + sc4 + pps + sc3 + slice_b
         + sc4 + sps2 + sc3 + slice_c
-    )  # fmt: skip
+    )
+    # fmt: on
     out = hevc.drop_repeated_parameter_sets(stream)
+    # fmt: off
     assert out == (
         sc4 + vps + sc4 + sps + sc4 + pps + sc3 + slice_a
         + sc4 + slice_b  # keeps a zero_byte: it now starts its access unit
         + sc4 + sps2 + sc3 + slice_c  # a different SPS is kept
-    )  # fmt: skip
+    )
+    # fmt: on
     assert hevc.drop_repeated_parameter_sets(out) == out
 
 

@@ -79,7 +79,9 @@ def _make(kind: str, registry: Dict[str, Callable], name: str, options: dict):
         return registry[name](**options)
     except TypeError as exc:
         if "unexpected keyword argument" in str(exc):
-            raise ValueError(f"{kind} {name!r}: {exc}; see help(ftm.codecs.{registry[name].__name__})") from exc
+            raise ValueError(
+                f"{kind} {name!r}: {exc}; see help(ftm.codecs.{registry[name].__name__})"
+            ) from exc
         raise
 
 

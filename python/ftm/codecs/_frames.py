@@ -64,11 +64,15 @@ def from_raw(
     if coded_bits > bits:
         frames = np.minimum(frames, peak)
     elif bits not in (8, 16) and int(frames.max()) > peak:
-        raise CodecError(f"{what} produced the sample value {int(frames.max())}, more than {bits} bits hold", command)
+        raise CodecError(
+            f"{what} produced the sample value {int(frames.max())}, more than {bits} bits hold", command
+        )
     return np.array(frames, dtype=frame_dtype(bits), order="C")  # a writable copy, not a view of ``data``
 
 
-def check_stream(bitstream: bytes, num_frames: int, height: int, width: int, bits: int, decoder: str) -> hevc.SequenceInfo:
+def check_stream(
+    bitstream: bytes, num_frames: int, height: int, width: int, bits: int, decoder: str
+) -> hevc.SequenceInfo:
     """Check decoder arguments, and that the stream's SPS announces what the caller expects."""
     if not isinstance(bitstream, (bytes, bytearray, memoryview)):
         raise TypeError(f"bitstream must be bytes, got {type(bitstream).__name__}")
@@ -81,7 +85,11 @@ def check_stream(bitstream: bytes, num_frames: int, height: int, width: int, bit
     if info.chroma_format_idc != 0:
         raise CodecError(f"{decoder}: the stream is not 4:0:0 (chroma_format_idc {info.chroma_format_idc})")
     if (info.height, info.width) != (height, width):
-        raise CodecError(f"{decoder}: the stream codes {info.width} x {info.height} pictures, expected {width} x {height}")
+        raise CodecError(
+            f"{decoder}: the stream codes {info.width} x {info.height} pictures, expected {width} x {height}"
+        )
     if info.bit_depth < bits:
-        raise CodecError(f"{decoder}: the stream is coded at {info.bit_depth} bits, fewer than the {bits} expected")
+        raise CodecError(
+            f"{decoder}: the stream is coded at {info.bit_depth} bits, fewer than the {bits} expected"
+        )
     return info

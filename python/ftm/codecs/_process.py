@@ -78,7 +78,9 @@ def run(
     except FileNotFoundError as exc:
         raise CodecNotFoundError(f"{what}: cannot run {command[0]!r}: {exc.strerror}", command) from exc
     except PermissionError as exc:
-        raise CodecNotFoundError(f"{what}: {command[0]!r} is not executable: {exc.strerror}", command) from exc
+        raise CodecNotFoundError(
+            f"{what}: {command[0]!r} is not executable: {exc.strerror}", command
+        ) from exc
 
     out: List[bytes] = []
     err: List[bytes] = []
@@ -107,7 +109,10 @@ def run(
                 stderr_closed.set()
         stderr_closed.set()
 
-    workers = [threading.Thread(target=drain_stdout, daemon=True), threading.Thread(target=drain_stderr, daemon=True)]
+    workers = [
+        threading.Thread(target=drain_stdout, daemon=True),
+        threading.Thread(target=drain_stderr, daemon=True),
+    ]
     if stdin is not None:
         workers.append(threading.Thread(target=feed, daemon=True))
     timed_out = False

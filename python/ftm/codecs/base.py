@@ -25,6 +25,7 @@ __all__ = [
     "MAX_SAMPLE_BITS",
     "check_frames",
     "check_qp",
+    "check_timeout",
     "coded_bit_depth",
     "frame_dtype",
     "qp_range",
@@ -138,6 +139,14 @@ def coded_bit_depth(backend: str, bits: int, supported: Sequence[int]) -> int:
             return depth
     depths = ", ".join(str(d) for d in sorted(supported))
     raise CodecError(f"the {backend} back end cannot code {bits}-bit samples: it codes at {depths} bits")
+
+
+def check_timeout(timeout: Optional[float]) -> Optional[float]:
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
+    ):
+        raise ValueError(f"timeout must be None (no limit) or a positive number of seconds, got {timeout!r}")
+    return timeout
 
 
 def qp_range(coded_bits: int) -> Tuple[int, int]:

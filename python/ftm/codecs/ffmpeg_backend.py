@@ -25,6 +25,7 @@ from ftm.codecs.base import (
     Encoder,
     check_frames,
     check_qp,
+    check_timeout,
 )
 
 __all__ = ["X265FfmpegEncoder", "FfmpegDecoder", "X265_PRESETS", "X265_TUNES", "find_ffmpeg", "ctu_size"]
@@ -51,7 +52,17 @@ _GRAY = {8: "gray", 9: "gray9le", 10: "gray10le", 12: "gray12le"}
 X265_MIN_SIDE = 16
 
 # Settings FTM fixes; x265_params may not override them.
-_FIXED_X265 = ("qp", "ipratio", "pbratio", "keyint", "info", "hash", "log-level", "input-depth", "output-depth")
+_FIXED_X265 = (
+    "qp",
+    "ipratio",
+    "pbratio",
+    "keyint",
+    "info",
+    "hash",
+    "log-level",
+    "input-depth",
+    "output-depth",
+)
 _X265_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -60,7 +71,9 @@ def find_ffmpeg(path: Optional[str] = None) -> str:
     if path is not None:
         exe = os.fspath(path)
         if not (os.path.isfile(exe) and os.access(exe, os.X_OK)):
-            raise CodecNotFoundError(f"ffmpeg not found at {exe!r}: pass the path of an ffmpeg binary with libx265")
+            raise CodecNotFoundError(
+                f"ffmpeg not found at {exe!r}: pass the path of an ffmpeg binary with libx265"
+            )
         return exe
     try:
         import imageio_ffmpeg
@@ -81,17 +94,21 @@ def _ffmpeg_python():
     try:
         import ffmpeg
     except ImportError as exc:
-        raise CodecNotFoundError("the x265-ffmpeg back end needs the ffmpeg-python package: pip install ffmpeg-python") from exc
+        raise CodecNotFoundError(
+            "the x265-ffmpeg back end needs the ffmpeg-python package: pip install ffmpeg-python"
+        ) from exc
     return ffmpeg
 
 
 @functools.lru_cache(maxsize=None)
 def _probe(exe: str) -> Tuple[str, str, Tuple[int, ...]]:
     """(ffmpeg version, libx265 version, bit depths libx265 was built for), from a one-frame encode."""
+    # fmt: off
     command = [
         exe, "-nostdin", "-f", "rawvideo", "-pix_fmt", "gray", "-s", "64x64", "-r", "25", "-i", "pipe:",
         "-c:v", "libx265", "-x265-params", "log-level=info", "-f", "null", "-",
-    ]  # fmt: skip
+    ]
+    # fmt: on
     try:
         err = _process.run("ffmpeg (libx265 probe)", command, stdin=bytes(64 * 64)).stderr
     except CodecNotFoundError:
@@ -108,7 +125,9 @@ def _probe(exe: str) -> Tuple[str, str, Tuple[int, ...]]:
     x265_version = re.search(r"HEVC encoder version (\S+)", text)
     build = re.search(r"build info .*?((?:\d+bit\+?)+)\s*$", text, re.MULTILINE)
     if not (ffmpeg_version and x265_version and build):
-        raise CodecError("could not read ffmpeg's and libx265's versions from a probe encode", command, _process.tail(err))
+        raise CodecError(
+            "could not read ffmpeg's and libx265's versions from a probe encode", command, _process.tail(err)
+        )
     depths = tuple(sorted(int(d) for d in re.findall(r"(\d+)bit", build.group(1))))
     return ffmpeg_version.group(1), x265_version.group(1), depths
 
@@ -159,15 +178,21 @@ def check_x265_params(params: Optional[Mapping[str, object]]) -> Dict[str, Optio
             out[key] = None
             continue
         if isinstance(value, bool) or value is None:
-            raise ValueError(f"x265 parameter {key}: give a value, or True for a flag (negate with 'no-{key}')")
+            raise ValueError(
+                f"x265 parameter {key}: give a value, or True for a flag (negate with 'no-{key}')"
+            )
         text = str(value)
         if not text or ":" in text or "=" in text or any(c.isspace() for c in text):
-            raise ValueError(f"x265 parameter {key}={text!r}: values must be non-empty without ':', '=' or spaces")
+            raise ValueError(
+                f"x265 parameter {key}={text!r}: values must be non-empty without ':', '=' or spaces"
+            )
         out[key] = text
     return out
 
 
-def check_choice(name: str, value: Optional[str], choices: Tuple[str, ...], allow_none: bool = False) -> Optional[str]:
+def check_choice(
+    name: str, value: Optional[str], choices: Tuple[str, ...], allow_none: bool = False
+) -> Optional[str]:
     if value is None and allow_none:
         return None
     if value not in choices:
@@ -177,7 +202,9 @@ def check_choice(name: str, value: Optional[str], choices: Tuple[str, ...], allo
 
 def check_intra_period(intra_period: int) -> int:
     if isinstance(intra_period, bool) or not isinstance(intra_period, int) or intra_period < 1:
-        raise ValueError(f"intra_period must be an integer >= 1 (1: every picture intra), got {intra_period!r}")
+        raise ValueError(
+            f"intra_period must be an integer >= 1 (1: every picture intra), got {intra_period!r}"
+        )
     return intra_period
 
 
@@ -195,7 +222,11 @@ def finish_stream(stream: bytes, height: int, width: int, coded_bits: int, what:
         stream, info = hevc.tidy(stream, width, height)
     except CodecError as exc:
         raise CodecError(f"{what} wrote a stream FTM cannot read: {exc.message}", command) from exc
-    if info.chroma_format_idc != 0 or info.bit_depth != coded_bits or (info.width, info.height) != (width, height):
+    if (
+        info.chroma_format_idc != 0
+        or info.bit_depth != coded_bits
+        or (info.width, info.height) != (width, height)
+    ):
         raise CodecError(
             f"{what} coded {info.width} x {info.height} pictures, chroma_format_idc {info.chroma_format_idc}, "
             f"at {info.bit_depth} bits; asked for {width} x {height} 4:0:0 at {coded_bits} bits",
@@ -216,7 +247,7 @@ class X265FfmpegEncoder(Encoder):
             None for x265's untuned defaults.
         intra_period: distance between intra pictures (default 1: all intra).
         picture_hash: add an MD5 decoded-picture-hash SEI to every picture
-            (default False: it costs about 20 bytes a picture).
+            (default False: it costs about 25 bytes a picture).
         threads: x265 worker threads (default: x265's choice).
         x265_params: further x265 parameters, {name: value}.
         ffmpeg: path of the ffmpeg binary (default: imageio-ffmpeg's).
@@ -243,7 +274,7 @@ class X265FfmpegEncoder(Encoder):
         self.picture_hash = bool(picture_hash)
         self.threads = check_threads(threads)
         self.x265_params = check_x265_params(x265_params)
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
         self.exe = find_ffmpeg(ffmpeg)
         self._ffmpeg = _ffmpeg_python()
         _probe(self.exe)  # fail here, not at the first encode, when this ffmpeg has no libx265
@@ -282,9 +313,13 @@ class X265FfmpegEncoder(Encoder):
         coded = _frames.pad_to(_frames.to_raw(frames, coded_bits), X265_MIN_SIDE)
         command = self.command(coded.shape[1], coded.shape[2], coded_bits, qp)
         done = _process.run("ffmpeg (libx265)", command, stdin=coded.tobytes(), timeout=self.timeout)
-        rejected = re.findall(r"(Unknown option: .*|Invalid value for .*)", done.stderr.decode("utf-8", errors="replace"))
+        rejected = re.findall(
+            r"(Unknown option: .*|Invalid value for .*)", done.stderr.decode("utf-8", errors="replace")
+        )
         if rejected:
-            raise CodecError("libx265 rejected a parameter: " + "; ".join(rejected), command, _process.tail(done.stderr))
+            raise CodecError(
+                "libx265 rejected a parameter: " + "; ".join(rejected), command, _process.tail(done.stderr)
+            )
         stream = finish_stream(done.stdout, height, width, coded_bits, "ffmpeg (libx265)", command)
         return EncodedVideo(stream, self.name, self.version(), coded_bits, done.seconds)
 
@@ -304,7 +339,7 @@ class FfmpegDecoder(Decoder):
 
     def __init__(self, *, ffmpeg: Optional[str] = None, timeout: Optional[float] = None) -> None:
         self.exe = find_ffmpeg(ffmpeg)
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
 
     def version(self) -> str:
         return _ffmpeg_version(self.exe)
@@ -312,13 +347,18 @@ class FfmpegDecoder(Decoder):
     def decode(self, bitstream: bytes, num_frames: int, height: int, width: int, bits: int) -> DecodedVideo:
         info = _frames.check_stream(bitstream, num_frames, height, width, bits, self.name)
         if info.bit_depth not in _GRAY:
-            raise CodecError(f"ffmpeg decodes 4:0:0 streams of {sorted(_GRAY)} bits; this one is coded at {info.bit_depth}")
+            raise CodecError(
+                f"ffmpeg decodes 4:0:0 streams of {sorted(_GRAY)} bits; this one is coded at {info.bit_depth}"
+            )
+        # fmt: off
         command = [
             self.exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-xerror",
             "-err_detect", "crccheck+explode", "-f", "hevc", "-i", "pipe:",
             "-f", "rawvideo", "-pix_fmt", _GRAY[info.bit_depth], "pipe:",
-        ]  # fmt: skip
+        ]
+        # fmt: on
         done = _process.run("ffmpeg (HEVC decoder)", command, stdin=bytes(bitstream), timeout=self.timeout)
-        frames = _frames.from_raw(done.stdout, "ffmpeg (HEVC decoder)", num_frames, height, width, info.bit_depth, bits, command)
+        frames = _frames.from_raw(
+            done.stdout, "ffmpeg (HEVC decoder)", num_frames, height, width, info.bit_depth, bits, command
+        )
         return DecodedVideo(frames, done.seconds)
-

@@ -189,7 +189,9 @@ def _parse_sps(rbsp: bytes) -> Tuple[SequenceInfo, int, int]:
     bit_depth_chroma = r.ue() + 8
     info = SequenceInfo(profile_idc, chroma_format_idc, width, height, window, bit_depth, bit_depth_chroma)
     if width == 0 or height == 0 or info.width <= 0 or info.height <= 0:
-        raise _StreamError(f"sequence parameter set describes an empty picture ({width} x {height}, window {window})")
+        raise _StreamError(
+            f"sequence parameter set describes an empty picture ({width} x {height}, window {window})"
+        )
     if bit_depth > 16:
         raise _StreamError(f"sequence parameter set has a luma bit depth of {bit_depth} (at most 16)")
     return info, window_at, window_end
@@ -202,7 +204,9 @@ def read_sps(stream: bytes, start: int, end: int) -> SequenceInfo:
 
 def sequence_info(stream: bytes) -> SequenceInfo:
     """The format of a stream: its SPS, which every SPS in it must repeat."""
-    return _one_format([read_sps(stream, s, e) for s, e in nal_units(stream) if nal_type(stream, s) == NAL_SPS])
+    return _one_format(
+        [read_sps(stream, s, e) for s, e in nal_units(stream) if nal_type(stream, s) == NAL_SPS]
+    )
 
 
 def _cropped_sps(nal: bytes, width: int, height: int) -> bytes:
@@ -272,7 +276,9 @@ def _one_format(infos: List[SequenceInfo]) -> SequenceInfo:
         raise _StreamError("the HEVC stream holds no sequence parameter set")
     distinct = set(infos)
     if len(distinct) > 1:
-        raise _StreamError(f"the HEVC stream changes format between sequence parameter sets: {sorted(map(str, distinct))}")
+        raise _StreamError(
+            f"the HEVC stream changes format between sequence parameter sets: {sorted(map(str, distinct))}"
+        )
     return infos[0]
 
 

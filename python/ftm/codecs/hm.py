@@ -27,6 +27,7 @@ from ftm.codecs.base import (
     Encoder,
     check_frames,
     check_qp,
+    check_timeout,
 )
 
 __all__ = ["HMEncoder", "HMDecoder", "find_hm", "default_hm_config", "HM_DIR_ENV"]
@@ -48,7 +49,9 @@ def default_hm_config() -> Path:
     source_tree = Path(__file__).resolve().parents[3] / "cfg" / "hm" / "encoder_intra_400.cfg"
     if source_tree.is_file():
         return source_tree
-    raise CodecNotFoundError(f"FTM's HM configuration cfg/hm/encoder_intra_400.cfg is missing from {installed.parent}")
+    raise CodecNotFoundError(
+        f"FTM's HM configuration cfg/hm/encoder_intra_400.cfg is missing from {installed.parent}"
+    )
 
 
 def _candidates(folder: Path, tool: str) -> List[Path]:
@@ -89,7 +92,9 @@ def _version(exe: str, role: str) -> str:
     done = _process.run(f"HM {role} --help", command, check=False)
     found = re.search(rf"{role} Version \[([^\]]+)\]", done.stdout.decode("utf-8", errors="replace"))
     if not found:
-        raise CodecError(f"could not read HM's version from {exe}", command, _process.tail(done.stdout + done.stderr))
+        raise CodecError(
+            f"could not read HM's version from {exe}", command, _process.tail(done.stdout + done.stderr)
+        )
     return "HM-" + found.group(1)
 
 
@@ -109,7 +114,7 @@ class HMEncoder(Encoder):
             cfg/hm/encoder_intra_400.cfg).
         extra_args: further ``--Key=Value`` options, given last so they win.
         picture_hash: MD5 decoded-picture-hash SEI in every picture (default
-            True: HM's decoder verifies it; it costs about 20 bytes a picture).
+            True: HM's decoder verifies it; it costs about 25 bytes a picture).
         reconstruction: also return HM's reconstructed frames.
         timeout: seconds before the encoder is stopped (default: none).
     """
@@ -130,14 +135,16 @@ class HMEncoder(Encoder):
         self.exe = find_hm("TAppEncoder", hm_dir)
         if isinstance(config, (str, os.PathLike)):
             config = [config]
-        self.config = tuple(os.fspath(c) for c in config) if config is not None else (str(default_hm_config()),)
+        self.config = (
+            tuple(os.fspath(c) for c in config) if config is not None else (str(default_hm_config()),)
+        )
         for path in self.config:
             if not os.path.isfile(path):
                 raise CodecNotFoundError(f"HM configuration file {path!r} does not exist")
         self.extra_args = _check_args(extra_args)
         self.picture_hash = bool(picture_hash)
         self.reconstruction = bool(reconstruction)
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
 
     def version(self) -> str:
         return _version(self.exe, "Encoder")
@@ -146,6 +153,7 @@ class HMEncoder(Encoder):
         cmd = [self.exe]
         for path in self.config:
             cmd += ["-c", os.path.abspath(path)]
+        # fmt: off
         cmd += [
             "-i", os.path.join(tmp, "frames.yuv"), "-b", os.path.join(tmp, "stream.hevc"),
             f"--SourceWidth={width}", f"--SourceHeight={height}", f"--FramesToBeEncoded={count}", "--FrameRate=25",
@@ -153,7 +161,8 @@ class HMEncoder(Encoder):
             f"--InternalBitDepth={coded_bits}", f"--OutputBitDepth={coded_bits}",
             "--InputChromaFormat=400", "--ChromaFormatIDC=400", "--Profile=main-RExt",
             f"--QP={qp}", f"--SEIDecodedPictureHash={1 if self.picture_hash else 0}",
-        ]  # fmt: skip
+        ]
+        # fmt: on
         if self.reconstruction:
             cmd += ["-o", os.path.join(tmp, "recon.yuv")]
         return cmd + list(self.extra_args)
@@ -194,10 +203,12 @@ class HMDecoder(Decoder):
 
     name: ClassVar[str] = "hm"
 
-    def __init__(self, *, hm_dir: Optional[str] = None, require_hash: bool = False, timeout: Optional[float] = None):
+    def __init__(
+        self, *, hm_dir: Optional[str] = None, require_hash: bool = False, timeout: Optional[float] = None
+    ):
         self.exe = find_hm("TAppDecoder", hm_dir)
         self.require_hash = bool(require_hash)
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
 
     def version(self) -> str:
         return _version(self.exe, "Decoder")
@@ -218,7 +229,9 @@ class HMDecoder(Decoder):
             unhashed = len(re.findall(r",\(unk\)\]", log))
             if failed:
                 raise CodecError(
-                    f"HM TAppDecoder: {failed} decoded picture(s) do not match their MD5 hash", command, log[-2000:]
+                    f"HM TAppDecoder: {failed} decoded picture(s) do not match their MD5 hash",
+                    command,
+                    log[-2000:],
                 )
             _process.check_status("HM TAppDecoder", command, done)
             if self.require_hash and verified != num_frames:

@@ -17,7 +17,7 @@ import tempfile
 from typing import ClassVar, Optional
 
 from ftm.codecs import _frames, _process
-from ftm.codecs.base import CodecError, CodecNotFoundError, DecodedVideo, Decoder
+from ftm.codecs.base import CodecError, CodecNotFoundError, DecodedVideo, Decoder, check_timeout
 
 __all__ = ["Dec265Decoder", "find_dec265"]
 
@@ -28,7 +28,9 @@ _NAMES = ("dec265", "libde265-dec265")
 def find_dec265(executable: Optional[str] = None) -> str:
     if executable is not None:
         exe = os.fspath(executable)
-        found = exe if os.sep in exe and os.access(exe, os.X_OK) and os.path.isfile(exe) else shutil.which(exe)
+        found = (
+            exe if os.sep in exe and os.access(exe, os.X_OK) and os.path.isfile(exe) else shutil.which(exe)
+        )
         if found is None:
             raise CodecNotFoundError(f"dec265 not found at {exe!r}")
         return found
@@ -64,7 +66,7 @@ class Dec265Decoder(Decoder):
 
     def __init__(self, *, executable: Optional[str] = None, timeout: Optional[float] = None) -> None:
         self.exe = find_dec265(executable)
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
 
     def version(self) -> str:
         return _version(self.exe)
@@ -82,5 +84,7 @@ class Dec265Decoder(Decoder):
             if not os.path.exists(out_path):
                 raise CodecError("dec265 wrote no pictures", command, _process.tail(done.stderr))
             with open(out_path, "rb") as f:
-                frames = _frames.from_raw(f.read(), "dec265", num_frames, height, width, info.bit_depth, bits, command)
+                frames = _frames.from_raw(
+                    f.read(), "dec265", num_frames, height, width, info.bit_depth, bits, command
+                )
         return DecodedVideo(frames, done.seconds)

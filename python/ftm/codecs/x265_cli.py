@@ -12,7 +12,15 @@ from typing import ClassVar, List, Mapping, Optional, Tuple
 import numpy as np
 
 from ftm.codecs import _frames, _process
-from ftm.codecs.base import CodecError, CodecNotFoundError, EncodedVideo, Encoder, check_frames, check_qp
+from ftm.codecs.base import (
+    CodecError,
+    CodecNotFoundError,
+    EncodedVideo,
+    Encoder,
+    check_frames,
+    check_qp,
+    check_timeout,
+)
 from ftm.codecs.ffmpeg_backend import (
     X265_MIN_SIDE,
     X265_PRESETS,
@@ -59,7 +67,11 @@ def _version(exe: str) -> Tuple[str, Tuple[int, ...]]:
     version = re.search(r"HEVC encoder version (\S+)", text)
     build = re.search(r"build info .*?((?:\d+bit\+?)+)\s*$", text, re.MULTILINE)
     if not (version and build):
-        raise CodecError("could not read x265's version and build depths", command, _process.tail(done.stderr + done.stdout))
+        raise CodecError(
+            "could not read x265's version and build depths",
+            command,
+            _process.tail(done.stderr + done.stdout),
+        )
     return version.group(1), tuple(int(d) for d in re.findall(r"(\d+)bit", build.group(1)))
 
 
@@ -96,7 +108,7 @@ class X265Encoder(Encoder):
         self.threads = check_threads(threads)
         self.x265_params = check_x265_params(x265_params)
         self.reconstruction = bool(reconstruction)
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
         self.exe = find_x265(executable)
 
     @property
@@ -118,11 +130,15 @@ class X265Encoder(Encoder):
                 f"{'8' if main == 8 else 'more than 8'} bits"
             )
 
-    def command(self, height: int, width: int, coded_bits: int, qp: int, output: str, recon: Optional[str]) -> List[str]:
+    def command(
+        self, height: int, width: int, coded_bits: int, qp: int, output: str, recon: Optional[str]
+    ) -> List[str]:
+        # fmt: off
         cmd = [
             self.exe, "--input", "-", f"--input-res={width}x{height}", "--fps=25", "--input-csp=i400",
             f"--input-depth={coded_bits}", f"--output-depth={coded_bits}", f"--preset={self.preset}",
-        ]  # fmt: skip
+        ]
+        # fmt: on
         if self.tune is not None:
             cmd.append(f"--tune={self.tune}")
         if "ctu" not in self.x265_params:
@@ -151,15 +167,24 @@ class X265Encoder(Encoder):
             output = os.path.join(tmp, "stream.hevc")
             recon = os.path.join(tmp, "recon.yuv") if self.reconstruction else None
             command = self.command(coded_height, coded_width, coded_bits, qp, output, recon)
-            seconds = _process.run("x265", command, stdin=coded.tobytes(), timeout=self.timeout, fatal=_FATAL).seconds
+            seconds = _process.run(
+                "x265", command, stdin=coded.tobytes(), timeout=self.timeout, fatal=_FATAL
+            ).seconds
             with open(output, "rb") as f:
                 stream = f.read()
             reconstructed = None
             if recon is not None:
                 with open(recon, "rb") as f:
                     reconstructed = _frames.from_raw(
-                        f.read(), "x265 --recon", count, coded_height, coded_width, coded_bits, bits, command,
+                        f.read(),
+                        "x265 --recon",
+                        count,
+                        coded_height,
+                        coded_width,
+                        coded_bits,
+                        bits,
+                        command,
                         crop=(height, width),
-                    )  # fmt: skip
+                    )
         stream = finish_stream(stream, height, width, coded_bits, "x265", command)
         return EncodedVideo(stream, self.name, self.version(), coded_bits, seconds, reconstructed)
