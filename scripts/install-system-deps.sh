@@ -9,7 +9,7 @@ set -euo pipefail
 missing=()
 [ -f /usr/include/gtest/gtest.h ] || missing+=(libgtest-dev)
 command -v x265 >/dev/null || missing+=(x265)
-command -v dec265 >/dev/null || missing+=(libde265-examples)
+command -v dec265 >/dev/null || command -v libde265-dec265 >/dev/null || missing+=(libde265-examples)
 command -v cmake >/dev/null || missing+=(cmake)
 command -v g++ >/dev/null || missing+=(g++)
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -28,7 +28,7 @@ from ftm import _core
 from ftm.conformance import MANIFEST, check_malformed, check_stream
 from ftm.data import default_features
 from ftm.maps import md5
-from ftm.streams import decode_record, encode_tensors
+from ftm.streams import decode_record, encode_tensors, video_decoder
 
 
 def relu_features(shape, seed, signed=False):
@@ -141,7 +141,7 @@ def malformed_cases(valid: Dict[str, bytes]) -> Dict[str, Tuple[str, str, bytes]
 
 def expected_of(data: bytes) -> Dict:
     stream = _core.parse_stream(data)
-    video = ftm.codecs.make_decoder("ffmpeg")
+    video = video_decoder("ffmpeg")
     tensors = {}
     for record in stream.tensors:
         codes, features = decode_record(record, video)
@@ -157,7 +157,7 @@ def main() -> int:
     manifest: Dict = {"generator": "python scripts/make_conformance.py", "ftm_version": ftm.__version__, "streams": {}, "malformed": {}}
     valid: Dict[str, bytes] = {}
     for name, (description, make, keys) in VALID.items():
-        data = encode_tensors(make(), ftm.Config.from_values(keys)).data
+        data = encode_tensors(make(), ftm.Config.from_values(keys), progress=False).data
         valid[name] = data
         manifest["streams"][f"{name}.ftm"] = {"description": description, "config": keys, "bytes": len(data), "tensors": expected_of(data)}
 

@@ -71,7 +71,7 @@ def test_error_is_a_value_error_naming_the_element():
 def test_trace_lists_syntax_elements():
     _, trace = _core.parse_stream(VALID, trace=True)
     names = {(box, name) for _, box, name, _ in trace}
-    assert ("QLOG", "max_log") in names and ("NORM", "norm") in names and ("header", "magic") in names
+    assert ("QLOG", "max_log") in names and ("NORM", "norm") in names and ("stream header", "magic") in names
     offsets = [off for off, *_ in trace]
     assert offsets == sorted(offsets)
 

@@ -23,12 +23,6 @@ constexpr std::uint32_t kTens = fourcc("TENS"), kQlog = fourcc("QLOG"), kQmmx = 
                         kInfo = fourcc("info"), kFend = fourcc("FEND");
 constexpr std::uint8_t kMagic[4] = {0x46, 0x54, 0x4D, 0x1A};
 
-std::string type_name(std::uint32_t t) {
-  std::string s(4, ' ');
-  for (int i = 0; i < 4; ++i) s[static_cast<std::size_t>(i)] = static_cast<char>((t >> (8 * i)) & 0xff);
-  return s;
-}
-
 // Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
 // past U+10FFFF.
 bool valid_utf8(const std::string& s) {
@@ -59,13 +53,18 @@ bool valid_type_char(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <
 
 // ------------------------------------------------------------------ errors
 
+// Labels of the parts of a stream that are not boxes.
+const std::string kStreamHeader = "stream header";
+const std::string kBoxHeader = "box header";
+
 // Where an error is: which tensor and box, and (for parsed streams) the
 // byte offset of the box.
 struct Where {
   std::size_t tensor = 0;
   std::string tensor_name;
   std::string box;
-  std::optional<std::size_t> offset;
+  std::optional<std::size_t> offset;         // of the element, while parsing
+  std::optional<std::size_t> record_offset;  // of the tensor record, while validating a parsed stream
 };
 
 // Stream-supplied text in a message: printable ASCII kept, every other byte
@@ -90,8 +89,10 @@ std::string escaped(const std::string& text) {
   std::ostringstream s;
   s << "tensor " << w.tensor;
   if (!w.tensor_name.empty()) s << " '" << escaped(w.tensor_name) << "'";
-  if (!w.box.empty()) s << ", box " << escaped(w.box);
+  if (w.box == kStreamHeader || w.box == kBoxHeader) s << ", " << w.box;
+  else if (!w.box.empty()) s << ", box " << escaped(w.box);
   if (w.offset) s << " at byte " << *w.offset;
+  if (w.record_offset) s << " (record at byte " << *w.record_offset << ")";
   if (!element.empty()) s << ", " << element;
   s << ": " << what;
   throw BitstreamError(s.str());
@@ -271,7 +272,7 @@ void validate_stream(const Stream& s, const std::vector<std::size_t>* offsets) {
     w.tensor = t;
     w.tensor_name = s.tensors[t].name;
     w.box = "";
-    if (offsets) w.offset = (*offsets)[t];
+    if (offsets) w.record_offset = (*offsets)[t];
     if (std::find(names.begin(), names.end(), s.tensors[t].name) != names.end())
       fail(w, "name", "repeats the name of an earlier tensor");
     names.push_back(s.tensors[t].name);
@@ -419,49 +420,60 @@ class Reader {
   std::uint32_t u32(const char* name) { return log(name, read(4, name)); }
   std::int32_t i8(const char* name) {
     const auto v = static_cast<std::int8_t>(read(1, name));
-    note(name, str(v));
+    note(name, str(v), 1);
     return v;
   }
   float f32(const char* name) {
     const std::uint32_t b = read(4, name);
     float v;
     std::memcpy(&v, &b, 4);
-    note(name, str(v));
+    note(name, str(v), 4);
     return v;
   }
   std::vector<std::uint8_t> bytes(const char* name, std::size_t n) {
     need(n, name);
     std::vector<std::uint8_t> v(data_ + pos_, data_ + pos_ + n);
-    note(name, str(n) + " bytes");
     pos_ += n;
+    note(name, str(n) + " bytes", n);
     return v;
+  }
+  std::string fourcc_text(const char* name) {
+    need(4, name);
+    std::string t(reinterpret_cast<const char*>(data_ + pos_), 4);
+    pos_ += 4;
+    note(name, "'" + escaped(t) + "'", 4);
+    return t;
   }
   [[noreturn]] void error(const std::string& element, const std::string& what) const {
     Where w;
     w.tensor = tensor_;
     w.box = box_;
-    w.offset = pos_;
+    w.offset = element_start_;
     fail(w, element, what);
   }
   void set_tensor(std::size_t t) { tensor_ = t; }
 
  private:
-  void need(std::size_t n, const char* name) const {
+  void need(std::size_t n, const char* name) {
+    element_start_ = pos_;
     if (n > left()) error(name, "needs " + str(n) + " bytes, only " + str(left()) + " left in " + (box_.empty() ? "the stream" : "the box"));
   }
   std::uint32_t read(std::size_t n, const char* name) {
     need(n, name);
+    last_size_ = n;
     std::uint32_t v = 0;
     for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint32_t>(data_[pos_ + i]) << (8 * i);
     pos_ += n;
     return v;
   }
   std::uint32_t log(const char* name, std::uint32_t v) {
-    note(name, str(v));
+    note(name, str(v), 0);
     return v;
   }
-  void note(const char* name, const std::string& value) {
-    if (trace_) trace_->push_back({pos_, box_, name, value});
+  // Records an element that ended at pos_ and was `size` bytes long
+  // (0: the size of the last fixed-width read).
+  void note(const char* name, const std::string& value, std::size_t size) {
+    if (trace_) trace_->push_back({pos_ - (size ? size : last_size_), box_, name, value});
   }
 
   const std::uint8_t* data_;
@@ -469,6 +481,8 @@ class Reader {
   std::vector<SyntaxElement>* trace_;
   std::string box_;
   std::size_t tensor_ = 0;
+  std::size_t last_size_ = 0;
+  std::size_t element_start_ = 0;  // where the element being read (or last read) starts
 };
 
 void parse_tens(Reader& in, TensorRecord& r) {
@@ -611,7 +625,7 @@ std::vector<std::uint8_t> write_stream(const Stream& stream) {
 Stream parse_stream(const std::uint8_t* data, std::size_t size, std::vector<SyntaxElement>* trace) {
   Reader in(data, size, trace);
   Stream s;
-  in.set_box("header");
+  in.set_box(kStreamHeader);
   if (size < 4 || std::memcmp(data, kMagic, 4) != 0) in.error("magic", "not an FTM stream (expected bytes 46 54 4D 1A)");
   (void)in.bytes("magic", 4);
   s.version_major = static_cast<std::uint8_t>(in.u8("version_major"));
@@ -625,12 +639,13 @@ Stream parse_stream(const std::uint8_t* data, std::size_t size, std::vector<Synt
   int last_rank = 0;
   std::vector<std::uint32_t> seen_ancillary;
   while (in.left() > 0) {
-    in.set_box("box header");
+    in.set_box(kBoxHeader);
     const std::size_t box_at = in.pos();
     const std::uint32_t box_size = in.u32("box_size");
-    const std::uint32_t type = in.u32("box_type");
-    const std::string name = type_name(type);
+    const std::string name = in.fourcc_text("box_type");
     if (!std::all_of(name.begin(), name.end(), valid_type_char)) in.error("box_type", "bytes are not a four-letter box type");
+    std::uint32_t type = 0;
+    for (int i = 0; i < 4; ++i) type |= static_cast<std::uint32_t>(static_cast<unsigned char>(name[static_cast<std::size_t>(i)])) << (8 * i);
     if (box_size > in.left()) in.error("box_size", str(box_size) + " exceeds the " + str(in.left()) + " bytes left");
     in.set_box(name);
     const std::size_t outer = in.limit(box_size);
@@ -679,7 +694,10 @@ Stream parse_stream(const std::uint8_t* data, std::size_t size, std::vector<Synt
     if (in.left() != 0) in.error("box_size", str(in.left()) + " bytes of the box left unread");
     in.unlimit(outer);
   }
-  if (!ended) in.error("FEND", "missing: the stream is truncated");
+  if (!ended) {
+    in.set_box(kStreamHeader);
+    in.error("FEND", "the end box is missing: the stream is truncated");
+  }
   validate_stream(s, &offsets);
   return s;
 }

@@ -286,7 +286,7 @@ TEST(Bitstream, TraceListsEverySyntaxElement) {
       if (e.box == box && e.name == name) return true;
     return false;
   };
-  for (const char* name : {"magic", "version_major", "version_minor", "reserved_zero_16bits"}) EXPECT_TRUE(has("header", name)) << name;
+  for (const char* name : {"magic", "version_major", "version_minor", "reserved_zero_16bits"}) EXPECT_TRUE(has("stream header", name)) << name;
   for (const char* name : {"name_length", "name", "feature_kind", "source_dtype", "num_dims", "dim"}) EXPECT_TRUE(has("TENS", name)) << name;
   for (const char* name : {"bit_depth", "nonnegative_flag", "offset", "max_log"}) EXPECT_TRUE(has("QLOG", name)) << name;
   for (const char* name : {"pack_mode", "grid_rows", "grid_cols", "permutation_flag", "channel_index"}) EXPECT_TRUE(has("PACK", name)) << name;

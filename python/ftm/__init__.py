@@ -7,7 +7,9 @@ compression costs the machine tasks that use them.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from ftm._core import num_threads, set_num_threads
+from ftm import codecs, data
+from ftm._core import BitstreamError, num_threads, set_num_threads
+from ftm.config import Config, ConfigError
 from ftm.pack import PackLayout, pack, unpack
 from ftm.quantize import (
     LogParams,
@@ -20,6 +22,7 @@ from ftm.quantize import (
     sq_quantize,
 )
 from ftm.retrieval import bubble_index, bubble_index_batch, inversion_count
+from ftm.streams import EncodeResult, StreamVerificationError, decode, decode_all, encode, encode_tensors
 
 try:
     __version__ = version("ftm")
@@ -27,6 +30,17 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __all__ = [
+    "BitstreamError",
+    "Config",
+    "ConfigError",
+    "EncodeResult",
+    "StreamVerificationError",
+    "codecs",
+    "data",
+    "decode",
+    "decode_all",
+    "encode",
+    "encode_tensors",
     "LogParams",
     "MinMaxParams",
     "PackLayout",

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from ftm import _core
-from ftm.codecs import CodecError, make_decoder
+from ftm.codecs import CodecError
 from ftm.maps import md5
-from ftm.streams import StreamVerificationError, check_hash, decode_record
+from ftm.streams import StreamVerificationError, check_hash, decode_record, video_decoder
 
 __all__ = ["StreamCheck", "check_folder", "check_stream", "check_malformed", "MANIFEST"]
 
@@ -56,7 +56,7 @@ def check_stream(path: str, expected: Dict, decoder: str = "ffmpeg", hm_dir: Opt
     want = expected.get("tensors", {})
     if sorted(r.name for r in stream.tensors) != sorted(want):
         check.problems.append(f"tensors {[r.name for r in stream.tensors]}, expected {sorted(want)}")
-    video = make_decoder(decoder, hm_dir=hm_dir) if any(r.kind == _core.FeatureKind.MAP for r in stream.tensors) else None
+    video = video_decoder(decoder, hm_dir) if any(r.kind == _core.FeatureKind.MAP for r in stream.tensors) else None
     for record in stream.tensors:
         try:
             codes, features = decode_record(record, video)
@@ -84,7 +84,7 @@ def check_malformed(path: str, expected_error: str, decoder: str = "ffmpeg", hm_
         data = f.read()
     try:
         stream = _core.parse_stream(data)
-        video = make_decoder(decoder, hm_dir=hm_dir)
+        video = video_decoder(decoder, hm_dir)
         for record in stream.tensors:
             codes, features = decode_record(record, video)
             if record.hash is not None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ftm import _core
 from ftm.codecs import Decoder, Encoder, make_decoder, make_encoder
-from ftm.config import Config
+from ftm.config import Config, ConfigError
 from ftm.io import DEFAULT_TENSOR_NAME
 from ftm.maps import decode_map, encode_map, md5
 
@@ -102,13 +102,25 @@ def _named(features: FeaturesLike) -> Dict[str, np.ndarray]:
     return {DEFAULT_TENSOR_NAME: features}
 
 
+def video_decoder(name: str, hm_dir: Optional[str] = None) -> Decoder:
+    """An HEVC decoder back end; ``hm_dir`` applies to HM only."""
+    return make_decoder(name, hm_dir=hm_dir or None) if name == "hm" else make_decoder(name)
+
+
 def backends(cfg: Config) -> Tuple[Encoder, Decoder]:
-    """The encoder and decoder a configuration names."""
-    options = {"hm_dir": cfg.hm_dir or None}
-    encoder_options = dict(options, intra_period=cfg.intra_period)
-    if cfg.preset:
-        encoder_options["preset"] = cfg.preset
-    return make_encoder(cfg.encoder, **encoder_options), make_decoder(cfg.decoder, **options)
+    """The encoder and decoder a configuration names, with the options each takes."""
+    if cfg.encoder == "hm":
+        if cfg.intra_period != 1:
+            raise ConfigError("Encoder : hm codes all-intra only; IntraPeriod must be 1")
+        if cfg.preset:
+            raise ConfigError("Preset applies to the x265 back ends, not to Encoder : hm")
+        encoder = make_encoder("hm", hm_dir=cfg.hm_dir or None)
+    else:
+        options = {"intra_period": cfg.intra_period}
+        if cfg.preset:
+            options["preset"] = cfg.preset
+        encoder = make_encoder(cfg.encoder, **options)
+    return encoder, video_decoder(cfg.decoder, cfg.hm_dir)
 
 
 def _record_size(record: "_core.TensorRecord") -> int:
@@ -204,7 +216,7 @@ def decode_all(data: bytes, *, decoder: str = "ffmpeg", hm_dir: Optional[str] = 
     """
     stream = _core.parse_stream(bytes(data))
     needs_video = any(r.kind == _core.FeatureKind.MAP for r in stream.tensors)
-    video = make_decoder(decoder, hm_dir=hm_dir) if needs_video else None
+    video = video_decoder(decoder, hm_dir) if needs_video else None
     out: Dict[str, np.ndarray] = {}
     for record in stream.tensors:
         codes, features = decode_record(record, video)

@@ -32,7 +32,7 @@ def print_trace(path: str) -> int:
     with open(path, "rb") as f:
         _, trace = _core.parse_stream(f.read(), trace=True)
     for offset, box, name, value in trace:
-        print(f"{offset:>10}  {box:<10}  {name:<24}  {value}")
+        print(f"{offset:>10}  {box:<14}  {name:<24}  {value}")
     return 0
 
 

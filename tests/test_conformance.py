@@ -1,0 +1,57 @@
+"""The conformance streams: valid ones decode to their MD5s, malformed ones are rejected."""
+
+import json
+import os
+import shutil
+
+import pytest
+
+from ftm.cli import conformance as conformance_cli
+from ftm.conformance import check_folder
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FOLDER = os.path.join(ROOT, "conformance")
+
+
+def test_every_conformance_stream_passes():
+    checks = check_folder(FOLDER)
+    failures = [f"{c.name}: {c.problems}" for c in checks if not c.passed]
+    assert not failures
+    with open(os.path.join(FOLDER, "expected.json")) as f:
+        manifest = json.load(f)
+    assert len(manifest["streams"]) >= 6 and len(manifest["malformed"]) >= 10
+    described = " ".join(e["description"] for e in manifest["streams"].values())
+    for needed in ("8-bit", "10-bit", "min-max", "log", "tiled", "channel", "N = 3", "1x1"):
+        assert needed in described
+
+
+def test_a_wrong_expected_value_is_caught(tmp_path):
+    folder = tmp_path / "conformance"
+    shutil.copytree(FOLDER, folder)
+    manifest = json.loads((folder / "expected.json").read_text())
+    name = sorted(manifest["streams"])[0]
+    tensor = next(iter(manifest["streams"][name]["tensors"].values()))
+    tensor["features_md5"] = "0" * 32
+    first_malformed = sorted(manifest["malformed"])[0]
+    manifest["malformed"][first_malformed]["error"] = "a message no decoder prints"
+    (folder / "expected.json").write_text(json.dumps(manifest))
+    checks = {c.name: c for c in check_folder(str(folder))}
+    assert not checks[name].passed and "features" in checks[name].problems[0]
+    assert not checks[first_malformed].passed
+    assert sum(not c.passed for c in checks.values()) == 2
+
+
+def test_cli_summary_and_trace(capsys):
+    assert conformance_cli.main([FOLDER]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1].endswith("passed, 0 failed")
+    stream = os.path.join(FOLDER, "streams", "log8_channel_odd_shape.ftm")
+    assert conformance_cli.main(["--trace", stream]) == 0
+    trace = capsys.readouterr().out
+    for element in ("magic", "box_type", "bit_depth", "max_log", "pack_mode", "hevc_payload", "codes_md5"):
+        assert element in trace
+
+
+def test_missing_folder_is_named():
+    with pytest.raises(FileNotFoundError, match="not a conformance folder"):
+        check_folder("/nonexistent")
