@@ -3,6 +3,8 @@
 import json
 
 import numpy as np
+
+import ftm
 import pytest
 
 torch = pytest.importorskip("torch", reason="ftm-eval runs the network: needs torch (pip install 'ftm[extract]'); CI installs it")
@@ -84,12 +86,26 @@ def test_reconstruction_inputs(feature_set, tmp_path):
     np.savez(tmp_path / "other.npz", a=x, b=x)
     with pytest.raises(ValueError, match="no array named"):
         load_reconstruction(tmp_path / "other.npz", "block10")
-    (tmp_path / "x.ftm").write_bytes(b"FTM")
-    with pytest.raises(ValueError, match="cannot read reconstructed features from a .ftm file"):
-        load_reconstruction(tmp_path / "x.ftm", "block10")
+    # A .ftm stream is decoded; its size is the compressed size.
+    data = ftm.encode(x, {"QP": "22"})
+    (tmp_path / "x.ftm").write_bytes(data)
+    recon = load_reconstruction(tmp_path / "x.ftm", "block10")
+    assert recon.compressed_bytes == len(data)
+    np.testing.assert_array_equal(recon.features, ftm.decode(data))
+    two = ftm.encode_tensors({"block10": x, "head": x[:, :8]}, {"QP": "22"}, progress=False).data
+    (tmp_path / "two.ftm").write_bytes(two)
+    assert load_reconstruction(tmp_path / "two.ftm", "block10").compressed_bytes < len(two)
+    with pytest.raises(ValueError, match="no tensor named 'stem'"):
+        load_reconstruction(tmp_path / "two.ftm", "stem")
+    (tmp_path / "bad.ftm").write_bytes(b"FTM")
+    with pytest.raises(ftm.BitstreamError, match="not an FTM stream"):
+        load_reconstruction(tmp_path / "bad.ftm", "block10")
+    (tmp_path / "x.txt").write_bytes(b"")
+    with pytest.raises(ValueError, match="cannot read reconstructed features from a .txt file"):
+        load_reconstruction(tmp_path / "x.txt", "block10")
     with pytest.raises(FileNotFoundError):
         load_reconstruction(tmp_path / "missing.npy", "block10")
-    assert set(RECONSTRUCTION_LOADERS) == {".npy", ".npz", ".safetensors"}
+    assert set(RECONSTRUCTION_LOADERS) == {".npy", ".npz", ".safetensors", ".ftm"}
 
 
 def test_cli_errors_are_reported_not_raised(feature_set, tmp_path, capsys):

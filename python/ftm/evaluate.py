@@ -66,11 +66,28 @@ def _load_feature_set(path: Path, layer: str) -> Reconstruction:
     return Reconstruction(read_feature_set(path).features(layer))
 
 
+def _load_ftm(path: Path, layer: str) -> Reconstruction:
+    """Decode a .ftm stream. The compressed size is the whole file for a
+    single-tensor stream, else the record of the tensor named ``layer``."""
+    from ftm import _core
+    from ftm.streams import decode_all, record_bytes
+
+    data = path.read_bytes()
+    tensors = decode_all(data)
+    if len(tensors) == 1:
+        return Reconstruction(next(iter(tensors.values())), compressed_bytes=len(data))
+    if layer not in tensors:
+        raise ValueError(f"{path}: no tensor named {layer!r} (and not exactly one tensor); it holds {list(tensors)}")
+    record = next(r for r in _core.parse_stream(data).tensors if r.name == layer)
+    return Reconstruction(tensors[layer], compressed_bytes=record_bytes(record))
+
+
 # File suffix -> loader(path, layer). A folder is always read as a feature set.
 RECONSTRUCTION_LOADERS: Dict[str, Callable[[Path, str], Reconstruction]] = {
     ".npy": _load_npy,
     ".npz": _load_npz,
     ".safetensors": _load_safetensors,
+    ".ftm": _load_ftm,
 }
 
 

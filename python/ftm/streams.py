@@ -28,6 +28,7 @@ __all__ = [
     "decode_all",
     "encode",
     "encode_tensors",
+    "record_bytes",
     "resolve_config",
     "StreamVerificationError",
 ]
@@ -123,7 +124,8 @@ def backends(cfg: Config) -> Tuple[Encoder, Decoder]:
     return encoder, video_decoder(cfg.decoder, cfg.hm_dir)
 
 
-def _record_size(record: "_core.TensorRecord") -> int:
+def record_bytes(record: "_core.TensorRecord") -> int:
+    """Every byte a tensor record takes in a stream."""
     one = _core.Stream()
     one.tensors = [record]
     return len(_core.write_stream(one)) - 16  # minus the stream header and the end box
@@ -179,7 +181,7 @@ def _encode_with(tensors: Dict[str, np.ndarray], cfg: Config, progress: Optional
                 bit_depth=cfg.bit_depth if cfg.feature_kind == "map" else 0,
                 num_frames=result.num_frames,
                 frame_shape=result.frame_shape,
-                record_bytes=_record_size(result.record),
+                record_bytes=record_bytes(result.record),
                 original_bytes=int(x.size) * 4,
                 frames_psnr=result.frames_psnr,
                 mse=result.mse,
