@@ -142,6 +142,7 @@ KEYS: Tuple[Key, ...] = (
     Key("Preset", "preset", _text, "x265 preset (empty: the back end's default)"),
     Key("IntraPeriod", "intra_period", _int_in(1, 1 << 30), "frames per intra period; 1 is all-intra"),
     Key("HmDir", "hm_dir", _text, "folder holding HM's TAppEncoder/TAppDecoder (empty: $FTM_HM_DIR)"),
+    Key("HmPictureHash", "hm_picture_hash", _bool, "HM writes MD5 picture-hash SEI (25 bytes a picture, counted in the rate)"),
     # Feature vectors
     Key("Normalization", "normalization", _choice("none", "l2", "scale"), "vectors: none, divide by the L2 norm (norms sent), or multiply by Scale"),
     Key("Scale", "scale", _optional_float, "vectors: the factor for Normalization : scale"),
@@ -175,6 +176,7 @@ class Config:
     preset: str = ""
     intra_period: int = 1
     hm_dir: str = ""
+    hm_picture_hash: bool = True
     normalization: str = "none"
     scale: Optional[float] = None
     reconstruction: str = "floor"

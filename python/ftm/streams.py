@@ -115,7 +115,7 @@ def backends(cfg: Config) -> Tuple[Encoder, Decoder]:
             raise ConfigError("Encoder : hm codes all-intra only; IntraPeriod must be 1")
         if cfg.preset:
             raise ConfigError("Preset applies to the x265 back ends, not to Encoder : hm")
-        encoder = make_encoder("hm", hm_dir=cfg.hm_dir or None)
+        encoder = make_encoder("hm", hm_dir=cfg.hm_dir or None, picture_hash=cfg.hm_picture_hash)
     else:
         options = {"intra_period": cfg.intra_period}
         if cfg.preset:
