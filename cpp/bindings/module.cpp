@@ -8,6 +8,7 @@ namespace ftm::bindings {
 void register_quantize(py::module_& m);
 void register_pack(py::module_& m);
 void register_bubble_index(py::module_& m);
+void register_entropy(py::module_& m);
 }  // namespace ftm::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -15,4 +16,5 @@ PYBIND11_MODULE(_core, m) {
   ftm::bindings::register_quantize(m);
   ftm::bindings::register_pack(m);
   ftm::bindings::register_bubble_index(m);
+  ftm::bindings::register_entropy(m);
 }

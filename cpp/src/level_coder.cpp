@@ -254,6 +254,11 @@ std::vector<std::uint8_t> encode_levels(const std::int32_t* levels, std::size_t 
   return level_encoder_finish(e);
 }
 
+void check_level_payload(const std::uint8_t* data, std::size_t size, std::size_t n, std::size_t d) {
+  LevelDecoder dec;
+  level_decoder_init(dec, data, size, checked_count(n, d), d);
+}
+
 void decode_levels(const std::uint8_t* data, std::size_t size, std::size_t n, std::size_t d, std::int32_t* out) {
   const std::size_t count = checked_count(n, d);
   LevelDecoder dec;

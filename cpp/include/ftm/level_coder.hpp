@@ -110,6 +110,11 @@ void level_decoder_finish(const LevelDecoder& dec);
 // malformed one).
 LevelCoderOptions read_level_header(const std::uint8_t* data, std::size_t size);
 
+// The checks decode_levels makes before decoding (header, N * D overflow,
+// N * D against what the payload size can hold), for a caller that allocates
+// the output only for a plausible payload.
+void check_level_payload(const std::uint8_t* data, std::size_t size, std::size_t n, std::size_t d);
+
 // Whole-array entry points; levels are row-major N x D.
 std::vector<std::uint8_t> encode_levels(const std::int32_t* levels, std::size_t n, std::size_t d,
                                         const LevelCoderOptions& opts = {});
