@@ -13,7 +13,18 @@ CabacContext cabac_context(int fast_shift, int slow_shift, std::uint32_t p1) {
   if (p1 < 1u || p1 >= (1u << kCabacProbBits))
     throw std::invalid_argument("initial probability must be in [1, 32767] / 32768, got " + std::to_string(p1));
   const std::uint32_t p = p1 << (kCabacStateBits - kCabacProbBits);
-  return CabacContext{p, p, 0, static_cast<std::uint8_t>(fast_shift), static_cast<std::uint8_t>(slow_shift)};
+  const int last = fast_shift > slow_shift ? fast_shift : slow_shift;
+  return CabacContext{p, p, 1, 1, static_cast<std::uint8_t>(fast_shift), static_cast<std::uint8_t>(slow_shift),
+                      static_cast<std::uint16_t>(last > 1 ? 2 : 0)};
+}
+
+void cabac_warm_step(CabacContext& c) {
+  // While warming up, the larger rate is w itself.
+  const unsigned w = (c.fast_rate > c.slow_rate ? c.fast_rate : c.slow_rate) + 1u;
+  c.fast_rate = static_cast<std::uint8_t>(w < c.fast_shift ? w : c.fast_shift);
+  c.slow_rate = static_cast<std::uint8_t>(w < c.slow_shift ? w : c.slow_shift);
+  const unsigned last = c.fast_shift > c.slow_shift ? c.fast_shift : c.slow_shift;
+  c.warm_left = static_cast<std::uint16_t>(w < last ? 1u << w : 0u);
 }
 
 void cabac_encoder_shift(CabacEncoder& e) {

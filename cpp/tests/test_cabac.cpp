@@ -109,8 +109,14 @@ std::string hex(const std::vector<std::uint8_t>& bytes) {
 bool print_known_answers() { return std::getenv("FTM_PRINT_KNOWN_ANSWERS") != nullptr; }
 
 std::string state(const ftm::CabacContext& c) {
-  return "{fast " + std::to_string(c.fast) + ", slow " + std::to_string(c.slow) + ", count " + std::to_string(c.count) +
-         "}";
+  return "{fast " + std::to_string(c.fast) + ", slow " + std::to_string(c.slow) + ", rates " +
+         std::to_string(c.fast_rate) + "/" + std::to_string(c.slow_rate) + ", warm_left " +
+         std::to_string(c.warm_left) + "}";
+}
+
+bool same(const ftm::CabacContext& a, const ftm::CabacContext& b) {
+  return a.fast == b.fast && a.slow == b.slow && a.fast_rate == b.fast_rate && a.slow_rate == b.slow_rate &&
+         a.warm_left == b.warm_left;
 }
 
 TEST(Cabac, RoundTripsMixedScripts) {
@@ -147,7 +153,7 @@ TEST(Cabac, EncoderAndDecoderStatesAgreeBinByBin) {
     for (std::size_t c = 0; c < dctx.size(); ++c) {
       const auto& a = snapshots[i][c];
       const auto& b = dctx[c];
-      ASSERT_TRUE(a.fast == b.fast && a.slow == b.slow && a.count == b.count)
+      ASSERT_TRUE(same(a, b))
           << "bin " << i << " context " << c << ": encoder " << state(a) << ", decoder " << state(b);
     }
   }
@@ -200,10 +206,24 @@ TEST(Cabac, EstimatorStaysInRangeAndFollowsTheBins) {
   EXPECT_NEAR(ftm::cabac_probability(c) / 32768.0, 0.5 * std::exp(-1.0), 0.01);
   for (int i = 0; i < 100000; ++i) ftm::cabac_update(c, 0);
   EXPECT_EQ(ftm::cabac_probability(c), 1u);
-  // Warm-up: the first bin moves both estimates half way.
-  auto w = ftm::cabac_context(6, 9);
+  // Warm-up: the first bin moves both estimates half way, and the rates grow
+  // as 1, 1, 2, 2, 2, 2, 3 ... up to their windows.
+  auto w = ftm::cabac_context(3, 5);
   ftm::cabac_update(w, 1);
   EXPECT_EQ(ftm::cabac_probability(w), 3u << (ftm::kCabacProbBits - 2));
+  std::vector<int> fast_rates, slow_rates;
+  for (int i = 0; i < 40; ++i) {
+    fast_rates.push_back(w.fast_rate);
+    slow_rates.push_back(w.slow_rate);
+    ftm::cabac_update(w, i % 3 == 0);
+  }
+  const std::vector<int> expect_fast = {1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+                                        3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
+  const std::vector<int> expect_slow = {1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4,
+                                        4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5};
+  EXPECT_EQ(fast_rates, expect_fast);
+  EXPECT_EQ(slow_rates, expect_slow);
+  EXPECT_EQ(w.warm_left, 0);
   // A 1-in-4 source is learnt within a few percent.
   auto s = ftm::cabac_context(5, 8);
   for (int i = 0; i < 4000; ++i) ftm::cabac_update(s, i % 4 == 0);

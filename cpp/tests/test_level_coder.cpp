@@ -206,9 +206,12 @@ TEST(LevelCoder, EncoderAndDecoderStatesAgreeLevelByLevel) {
       for (std::size_t c = dim * per_dim; c < (dim + 1) * per_dim; ++c) {
         const auto& a = m.ctx[c];
         const auto& b = dec.model.ctx[c];
-        ASSERT_TRUE(a.fast == b.fast && a.slow == b.slow && a.count == b.count)
+        ASSERT_TRUE(a.fast == b.fast && a.slow == b.slow && a.fast_rate == b.fast_rate &&
+                    a.slow_rate == b.slow_rate && a.warm_left == b.warm_left)
             << "level " << i << " dimension " << dim << " context " << c % per_dim << ": encoder {" << a.fast << ", "
-            << a.slow << ", " << a.count << "} decoder {" << b.fast << ", " << b.slow << ", " << b.count << "}";
+            << a.slow << ", " << int{a.fast_rate} << ", " << int{a.slow_rate} << ", " << a.warm_left << "} decoder {"
+            << b.fast << ", " << b.slow << ", " << int{b.fast_rate} << ", " << int{b.slow_rate} << ", " << b.warm_left
+            << "}";
       }
       for (std::size_t s = 0; s < 2; ++s) {
         const auto& a = m.rice[dim * 2 + s];

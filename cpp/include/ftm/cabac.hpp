@@ -36,13 +36,19 @@ constexpr int kCabacMaxShift = 12;
 constexpr std::uint16_t kCabacCountCap = 1u << kCabacMaxShift;
 
 // One adaptive binary context. fast/slow estimate P(bin = 1) in units of
-// 2^-kCabacStateBits and stay within [0, 2^kCabacStateBits].
+// 2^-kCabacStateBits and stay within [1, 2^kCabacStateBits - 1] (an update
+// moves at most all but one unit of the way). During the warm-up both adapt
+// at the rate 1/2^w, w = 1, 1, 2, 2, 2, 2, 3, ... (2^w bins at each w, so
+// that 2^w is about the number of bins seen: a counting estimator), each
+// until w reaches its own window.
 struct CabacContext {
   std::uint32_t fast;
   std::uint32_t slow;
-  std::uint16_t count;  // bins coded so far, saturating at kCabacCountCap
-  std::uint8_t fast_shift;
+  std::uint8_t fast_rate;   // current shifts: min(w, window)
+  std::uint8_t slow_rate;
+  std::uint8_t fast_shift;  // windows 2^fast_shift, 2^slow_shift
   std::uint8_t slow_shift;
+  std::uint16_t warm_left;  // bins until w grows; 0 once both windows are reached
 };
 
 // Context with windows 2^fast_shift and 2^slow_shift (each in
@@ -50,40 +56,30 @@ struct CabacContext {
 // p1 in [1, 2^15 - 1]. Throws std::invalid_argument otherwise.
 CabacContext cabac_context(int fast_shift, int slow_shift, std::uint32_t p1 = 1u << (kCabacProbBits - 1));
 
-// P(bin = 1) in units of 2^-15, in [1, 2^15 - 1].
+// P(bin = 1) in units of 2^-15, in [1, 2^15 - 1]: fast + slow < 2^27 - 1
+// keeps it below 2^15, so only the floor needs a clamp.
 inline std::uint32_t cabac_probability(const CabacContext& c) {
-  std::uint32_t p = (c.fast + c.slow) >> (kCabacStateBits + 1 - kCabacProbBits);
-  p = p < 1u ? 1u : p;
-  return p > (1u << kCabacProbBits) - 1u ? (1u << kCabacProbBits) - 1u : p;
+  const std::uint32_t p = (c.fast + c.slow) >> (kCabacStateBits + 1 - kCabacProbBits);
+  return p > 1u ? p : 1u;
 }
 
-namespace detail {
-inline unsigned bit_length(std::uint32_t v) {
-#if defined(__GNUC__) || defined(__clang__)
-  return v ? 32u - static_cast<unsigned>(__builtin_clz(v)) : 0u;
-#else
-  unsigned n = 0;
-  while (v) ++n, v >>= 1;
-  return n;
-#endif
-}
-}  // namespace detail
+// Moves the warm-up to the next w (out of line: it runs at most 12 times).
+void cabac_warm_step(CabacContext& c);
 
 inline void cabac_update(CabacContext& c, int bin) {
-  // Warm-up: the rate 1/2^floor(log2(count + 2)) follows the running mean of
-  // a counting estimator until the window is reached.
-  const unsigned warm = detail::bit_length(static_cast<std::uint32_t>(c.count) + 2u) - 1u;
-  const unsigned sf = warm < c.fast_shift ? warm : c.fast_shift;
-  const unsigned ss = warm < c.slow_shift ? warm : c.slow_shift;
   constexpr std::uint32_t one = 1u << kCabacStateBits;
   if (bin) {
-    c.fast += (one - c.fast) >> sf;
-    c.slow += (one - c.slow) >> ss;
+    c.fast += (one - c.fast) >> c.fast_rate;
+    c.slow += (one - c.slow) >> c.slow_rate;
   } else {
-    c.fast -= c.fast >> sf;
-    c.slow -= c.slow >> ss;
+    c.fast -= c.fast >> c.fast_rate;
+    c.slow -= c.slow >> c.slow_rate;
   }
-  c.count = static_cast<std::uint16_t>(c.count + (c.count < kCabacCountCap));
+  // Counting down without a branch: contexts in and out of their warm-up
+  // are interleaved, so a branch on warm_left != 0 would be unpredictable.
+  const std::uint16_t left = c.warm_left;
+  c.warm_left = static_cast<std::uint16_t>(left - (left != 0));
+  if (left == 1) cabac_warm_step(c);
 }
 
 // ------------------------------------------------------------------ encoder
