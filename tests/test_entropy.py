@@ -48,19 +48,19 @@ def test_accepts_every_integer_dtype_that_fits(dtype):
     np.testing.assert_array_equal(round_trip(levels), levels.astype(np.int64))
 
 
-@pytest.mark.parametrize("fast,slow", [(1, 1), (4, 7), (12, 12), (2, 10)])
+@pytest.mark.parametrize("fast,slow,stats", [(1, 1, 1), (5, 9, 6), (12, 12, 12), (2, 10, 3)])
 @pytest.mark.parametrize("neighbours", [False, True])
-def test_options_travel_in_the_payload(fast, slow, neighbours):
+def test_options_travel_in_the_payload(fast, slow, stats, neighbours):
     levels = np.random.default_rng(1).integers(-300, 300, (40, 17))
-    data = ftm.encode_levels(levels, fast_shift=fast, slow_shift=slow, neighbour_contexts=neighbours)
-    assert data[0] == fast << 4 | slow and data[1] == int(neighbours)
+    data = ftm.encode_levels(levels, fast_shift=fast, slow_shift=slow, stats_shift=stats, neighbour_contexts=neighbours)
+    assert data[0] == fast << 4 | slow and data[1] == stats << 1 | int(neighbours)
     np.testing.assert_array_equal(ftm.decode_levels(data, 40, 17), levels)
 
 
 @pytest.mark.parametrize("shape", [(0, 0), (0, 128), (5, 0)])
 def test_empty_shapes_give_the_header_alone(shape):
     data = ftm.encode_levels(np.zeros(shape, np.int32))
-    assert data == b"\x47\x01"
+    assert data == b"\x59\x0d"
     assert ftm.decode_levels(data, *shape).shape == shape
     with pytest.raises(RuntimeError, match="header alone"):
         ftm.decode_levels(data + b"\x00", *shape)
@@ -103,6 +103,8 @@ def test_rejects_bad_levels():
         ftm.encode_levels(np.zeros((1, 1), np.int32), slow_shift=13)
     with pytest.raises(TypeError, match="slow_shift"):
         ftm.encode_levels(np.zeros((1, 1), np.int32), slow_shift=7.0)
+    with pytest.raises(ValueError, match="stats_shift"):
+        ftm.encode_levels(np.zeros((1, 1), np.int32), stats_shift=0)
 
 
 def test_rejects_bad_payloads():
@@ -128,7 +130,7 @@ def test_rejects_bad_payloads():
 def test_random_bytes_give_an_error_or_an_array():
     rng = np.random.default_rng(4)
     for _ in range(500):
-        data = bytes([0x47, 0x01]) + rng.integers(0, 256, rng.integers(0, 60)).astype(np.uint8).tobytes()
+        data = bytes([0x59, 0x0D]) + rng.integers(0, 256, rng.integers(0, 60)).astype(np.uint8).tobytes()
         n, d = (int(v) for v in rng.integers(1, 30, 2))
         try:
             out = ftm.decode_levels(data, n, d)

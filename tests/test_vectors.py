@@ -134,8 +134,8 @@ def test_payload_is_frozen_and_checked(x):
     with pytest.raises(dataclasses.FrozenInstanceError):
         p.qp = 30
     with pytest.raises(ValueError, match="norms"):
-        ftm.VectorPayload(2, 2, 22, "none", False, b"\x47\x01", norms=np.ones(2))
+        ftm.VectorPayload(2, 2, 22, "none", False, b"\x59\x0d", norms=np.ones(2))
     with pytest.raises(ValueError, match="need 3 norms"):
-        ftm.VectorPayload(3, 2, 22, "l2", False, b"\x47\x01", norms=np.ones(2))
+        ftm.VectorPayload(3, 2, 22, "l2", False, b"\x59\x0d", norms=np.ones(2))
     with pytest.raises(ValueError, match="scale"):
-        ftm.VectorPayload(2, 2, 22, "scale", False, b"\x47\x01")
+        ftm.VectorPayload(2, 2, 22, "scale", False, b"\x59\x0d")

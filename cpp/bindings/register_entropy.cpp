@@ -9,11 +9,12 @@ namespace ftm::bindings {
 namespace {
 
 py::bytes encode_levels_impl(const ExactArray<std::int32_t>& levels, int fast_shift, int slow_shift,
-                             bool neighbour_contexts) {
+                             int stats_shift, bool neighbour_contexts) {
   require_ndim(levels, 2, "levels (N x D)");
   LevelCoderOptions opts;
   opts.fast_shift = fast_shift;
   opts.slow_shift = slow_shift;
+  opts.stats_shift = stats_shift;
   opts.neighbour_contexts = neighbour_contexts;
   const auto n = static_cast<std::size_t>(levels.shape(0));
   const auto d = static_cast<std::size_t>(levels.shape(1));
@@ -48,7 +49,7 @@ void register_entropy(py::module_& m) {
   m.attr("MIN_ADAPTATION_SHIFT") = kCabacMinShift;
   m.attr("MAX_ADAPTATION_SHIFT") = kCabacMaxShift;
   m.def("encode_levels", &encode_levels_impl, py::arg("levels"), py::arg("fast_shift"), py::arg("slow_shift"),
-        py::arg("neighbour_contexts"));
+        py::arg("stats_shift"), py::arg("neighbour_contexts"));
   m.def("decode_levels", &decode_levels_impl, py::arg("data"), py::arg("n"), py::arg("d"));
 }
 

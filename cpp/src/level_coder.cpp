@@ -8,7 +8,8 @@ namespace ftm {
 namespace {
 
 constexpr std::uint8_t kNeighbourFlag = 0x01;
-constexpr std::uint8_t kReservedBits = 0xFE;
+constexpr int kStatsShiftBit = 1;  // bits 1..4 of the flags byte
+constexpr std::uint8_t kReservedBits = 0xE0;
 
 // A level costs at least one context-coded bin (sig_flag), which narrows the
 // interval by a factor of at most 1 - 2^-15 (1 - 2^-9): at least 4.39e-5
@@ -20,41 +21,113 @@ constexpr std::size_t kMaxLevelsPerByte = std::size_t{1} << 18;
 // way towards the first bin, so this costs at most about a bit per context.
 constexpr std::uint32_t kInitialProbability = 1u << (kCabacProbBits - 1);
 
-void init_model(LevelModel& m, std::size_t d, const LevelCoderOptions& opts) {
-  m.classes = opts.neighbour_contexts ? kLevelNeighbourClasses : 1;
-  m.rice_window = 1u << opts.slow_shift;
-  const CabacContext c = cabac_context(opts.fast_shift, opts.slow_shift, kInitialProbability);
-  m.ctx.assign(d * static_cast<std::size_t>(m.classes) * kLevelContextsPerClass, c);
-  m.rice.assign(d * 2, RiceState{0, 1, 0});
-  m.prev.assign(d, 0);
+constexpr LevelStat kUnstarted{0, 0, 0};
+
+inline unsigned bit_length64(std::uint64_t v) {
+#if defined(__GNUC__) || defined(__clang__)
+  return v ? 64u - static_cast<unsigned>(__builtin_clzll(v)) : 0u;
+#else
+  unsigned n = 0;
+  while (v) ++n, v >>= 1;
+  return n;
+#endif
 }
 
-inline int neighbour_class(std::int32_t prev) {
-  const std::uint32_t m = prev >= 0 ? static_cast<std::uint32_t>(prev) : ~static_cast<std::uint32_t>(prev);
-  return static_cast<int>(m < 2u ? m : 2u) * 2 + (prev < 0);
+// A mean starts from `from` (the mean over all dimensions) at its first
+// update, which then moves it half way: as if `from` were one earlier value.
+inline void stat_start(LevelStat& s, const LevelStat& from, int window_shift) {
+  s.mean = from.mean;
+  s.rate = 1;
+  s.left = static_cast<std::uint16_t>(window_shift > 1 ? 2 : 0);
 }
 
-inline CabacContext* contexts_of(LevelModel& m, std::size_t dim) {
-  const int cls = m.classes > 1 ? neighbour_class(m.prev[dim]) : 0;
-  return &m.ctx[(dim * static_cast<std::size_t>(m.classes) + static_cast<std::size_t>(cls)) * kLevelContextsPerClass];
-}
-
-inline unsigned rice_parameter(const RiceState& r) { return r.k; }
-
-// k is the smallest k with mean <= 1.75 * 2^k: for the half-Gaussian and
-// geometric remainders of feature dimensions the cheapest Rice code has
-// mean / 2^k between about 1.2 and 1.9 (docs/entropy-coding.md). The mean
-// moves little per remainder, so k is adjusted from its last value;
-// remainders are below 2^31, hence so is the mean, and k <= 31.
-inline void rice_update(RiceState& r, std::uint32_t rem, std::uint32_t window) {
-  r.sum += rem;
-  if (++r.count == window) {
-    r.sum >>= 1;
-    r.count >>= 1;
+// Selects rather than branches: whether a magnitude is above the mean is a
+// coin toss the branch predictor would lose.
+inline void stat_update(LevelStat& s, std::uint32_t value, int window_shift) {
+  const std::uint64_t x = static_cast<std::uint64_t>(value) << kLevelStatFraction;
+  const bool up = x >= s.mean;
+  const std::uint64_t step = (up ? x - s.mean : s.mean - x) >> s.rate;
+  s.mean = up ? s.mean + step : s.mean - step;
+  const std::uint16_t left = s.left;
+  s.left = static_cast<std::uint16_t>(left - (left != 0));
+  if (left == 1) {
+    ++s.rate;
+    s.left = static_cast<std::uint16_t>(s.rate < window_shift ? 1u << s.rate : 0u);
   }
-  const std::uint64_t count7 = std::uint64_t{r.count} * 7, sum4 = r.sum * 4;
-  while (r.k < 31 && (count7 << r.k) < sum4) ++r.k;
-  while (r.k > 0 && (count7 << (r.k - 1)) >= sum4) --r.k;
+}
+
+// floor(4 log2(mean + 1/4)) + 8 in [0, 56], with log2 read off the bit
+// length and the two bits after the leading one (a piecewise-linear log2).
+inline int scale_class(const LevelStat& s) {
+  const std::uint64_t x = s.mean + (std::uint64_t{1} << (kLevelStatFraction - 2));
+  const int e = static_cast<int>(bit_length64(x)) - 1;  // >= kLevelStatFraction - 2
+  const int quarter = static_cast<int>((x >> (e - 2)) & 3u);
+  const int cls = 4 * (e - kLevelStatFraction) + quarter + 8;
+  return cls < kLevelScaleClasses - 1 ? cls : kLevelScaleClasses - 1;
+}
+
+// 0 for a previous level of 0, else 2 r - 1 + sign with r = 1, 2, 3 for a
+// magnitude <= mean / 2, <= 3 mean / 2, above.
+inline int neighbour_class(std::int32_t prev, const LevelStat& magnitude) {
+  const std::uint32_t mag = prev < 0 ? 0u - static_cast<std::uint32_t>(prev) : static_cast<std::uint32_t>(prev);
+  const std::uint64_t twice = static_cast<std::uint64_t>(mag) << (kLevelStatFraction + 1);
+  const int r = 1 + (twice > magnitude.mean) + (twice > 3 * magnitude.mean);
+  const int cls = 2 * r - 1 + (prev < 0);
+  return prev == 0 ? 0 : cls;
+}
+
+// The smallest k in [0, 31] with mean <= 1.75 * 2^k: for the half-Gaussian
+// and geometric remainders of feature dimensions the cheapest Rice code has
+// mean / 2^k between about 1.2 and 1.9 (docs/entropy-coding.md).
+inline unsigned rice_parameter(const LevelStat& s) {
+  // 4 mean <= 7 2^(k + F)  <=>  ceil(4 mean / 7) <= 2^(k + F)
+  const std::uint64_t q = (4 * s.mean + 6) / 7;
+  const int e = q > 1 ? static_cast<int>(bit_length64(q - 1)) : 0;
+  const int k = e - kLevelStatFraction;
+  return static_cast<unsigned>(k < 0 ? 0 : k > 31 ? 31 : k);
+}
+
+void init_model(LevelModel& m, std::size_t d, const LevelCoderOptions& opts) {
+  m.neighbour_classes = opts.neighbour_contexts ? kLevelNeighbourClasses : 1;
+  m.stats_shift = opts.stats_shift;
+  const CabacContext c = cabac_context(opts.fast_shift, opts.slow_shift, kInitialProbability);
+  m.ctx.assign(static_cast<std::size_t>(kLevelScaleClasses * m.neighbour_classes * kLevelContextsPerClass), c);
+  m.magnitude.assign(d, kUnstarted);
+  m.remainder.assign(2 * d, kUnstarted);
+  m.prev.assign(d, 0);
+  // A zero mean that is already started: the first dimension starts there.
+  m.all_magnitude = kUnstarted;
+  stat_start(m.all_magnitude, kUnstarted, kLevelGlobalStatShift);
+}
+
+// The contexts for the next level of `dim`; starts its magnitude mean.
+inline CabacContext* contexts_of(LevelModel& m, std::size_t dim) {
+  LevelStat& mag = m.magnitude[dim];
+  if (mag.rate == 0) stat_start(mag, m.all_magnitude, m.stats_shift);
+  const int nb = m.neighbour_classes > 1 ? neighbour_class(m.prev[dim], mag) : 0;
+  return &m.ctx[static_cast<std::size_t>((scale_class(mag) * m.neighbour_classes + nb) * kLevelContextsPerClass)];
+}
+
+// A dimension's remainder mean starts from its magnitude mean less 3 (the
+// remainder is |level| - 3), so its first Rice parameter fits its scale.
+inline LevelStat& remainder_stat(LevelModel& m, std::size_t dim, int neg) {
+  LevelStat& r = m.remainder[2 * dim + static_cast<std::size_t>(neg)];
+  if (r.rate == 0) {
+    LevelStat from = m.magnitude[dim];
+    const std::uint64_t three = std::uint64_t{3} << kLevelStatFraction;
+    from.mean = from.mean > three ? from.mean - three : 0;
+    stat_start(r, from, m.stats_shift);
+  }
+  return r;
+}
+
+// The mean over all dimensions only starts dimensions, all of which start in
+// the first vector: it follows that vector alone.
+inline void update_level(LevelModel& m, std::size_t dim, std::int32_t level, bool first) {
+  const std::uint32_t mag = level < 0 ? 0u - static_cast<std::uint32_t>(level) : static_cast<std::uint32_t>(level);
+  stat_update(m.magnitude[dim], mag, m.stats_shift);
+  if (first) stat_update(m.all_magnitude, mag, kLevelGlobalStatShift);
+  m.prev[dim] = level;
 }
 
 // Magnitudes are at most 2^31 (INT32_MIN), so remainders at most 2^31 - 3.
@@ -105,25 +178,29 @@ std::uint32_t decode_remainder(CabacDecoder& d, unsigned k) {
 }
 
 inline void encode_one(LevelModel& m, CabacEncoder& e, std::size_t dim, std::int32_t level) {
+  const bool first = m.magnitude[dim].rate == 0;
   CabacContext* c = contexts_of(m, dim);
-  m.prev[dim] = level;
   cabac_encode_bin(e, c[kCtxSig], level != 0);
-  if (level == 0) return;
-  const int neg = level < 0;
-  cabac_encode_bin(e, c[kCtxSign], neg);
-  // Two's complement negation in unsigned arithmetic: |INT32_MIN| = 2^31.
-  const std::uint32_t mag = neg ? 0u - static_cast<std::uint32_t>(level) : static_cast<std::uint32_t>(level);
-  cabac_encode_bin(e, c[kCtxGt1Pos + neg], mag > 1u);
-  if (mag == 1u) return;
-  cabac_encode_bin(e, c[kCtxGt2Pos + neg], mag > 2u);
-  if (mag == 2u) return;
-  RiceState& r = m.rice[dim * 2 + static_cast<std::size_t>(neg)];
-  const std::uint32_t rem = mag - 3u;
-  encode_remainder(e, rem, rice_parameter(r));
-  rice_update(r, rem, m.rice_window);
+  if (level != 0) {
+    const int neg = level < 0;
+    cabac_encode_bin(e, c[kCtxSign], neg);
+    // Two's complement negation in unsigned arithmetic: |INT32_MIN| = 2^31.
+    const std::uint32_t mag = neg ? 0u - static_cast<std::uint32_t>(level) : static_cast<std::uint32_t>(level);
+    cabac_encode_bin(e, c[kCtxGt1Pos + neg], mag > 1u);
+    if (mag > 1u) {
+      cabac_encode_bin(e, c[kCtxGt2Pos + neg], mag > 2u);
+      if (mag > 2u) {
+        LevelStat& r = remainder_stat(m, dim, neg);
+        encode_remainder(e, mag - 3u, rice_parameter(r));
+        stat_update(r, mag - 3u, m.stats_shift);
+      }
+    }
+  }
+  update_level(m, dim, level, first);
 }
 
 inline std::int32_t decode_one(LevelModel& m, CabacDecoder& d, std::size_t dim) {
+  const bool first = m.magnitude[dim].rate == 0;
   CabacContext* c = contexts_of(m, dim);
   std::int32_t level = 0;
   if (cabac_decode_bin(d, c[kCtxSig])) {
@@ -132,17 +209,17 @@ inline std::int32_t decode_one(LevelModel& m, CabacDecoder& d, std::size_t dim) 
     if (cabac_decode_bin(d, c[kCtxGt1Pos + neg])) {
       mag = 2;
       if (cabac_decode_bin(d, c[kCtxGt2Pos + neg])) {
-        RiceState& r = m.rice[dim * 2 + static_cast<std::size_t>(neg)];
+        LevelStat& r = remainder_stat(m, dim, neg);
         const std::uint32_t rem = decode_remainder(d, rice_parameter(r));
-        rice_update(r, rem, m.rice_window);
+        stat_update(r, rem, m.stats_shift);
         mag = rem + 3u;
         if (!neg && mag > 0x7FFFFFFFu) cabac_throw_corrupt("positive level above 2^31 - 1");
       }
     }
-    // mag <= 2^31 here; negation in unsigned arithmetic then a value-preserving cast.
-    level = neg ? static_cast<std::int32_t>(static_cast<std::int64_t>(0) - mag) : static_cast<std::int32_t>(mag);
+    // mag <= 2^31 here; negation in 64 bits then a value-preserving cast.
+    level = static_cast<std::int32_t>(neg ? -static_cast<std::int64_t>(mag) : static_cast<std::int64_t>(mag));
   }
-  m.prev[dim] = level;
+  update_level(m, dim, level, first);
   return level;
 }
 
@@ -159,6 +236,9 @@ void check_level_options(const LevelCoderOptions& opts) {
     if (s < kCabacMinShift || s > kCabacMaxShift)
       throw std::invalid_argument("context adaptation shift must be in [" + std::to_string(kCabacMinShift) +
                                   ", " + std::to_string(kCabacMaxShift) + "], got " + std::to_string(s));
+  if (opts.stats_shift < kCabacMinShift || opts.stats_shift > kCabacMaxShift)
+    throw std::invalid_argument("stats_shift must be in [" + std::to_string(kCabacMinShift) + ", " +
+                                std::to_string(kCabacMaxShift) + "], got " + std::to_string(opts.stats_shift));
 }
 
 LevelCoderOptions read_level_header(const std::uint8_t* data, std::size_t size) {
@@ -175,6 +255,10 @@ LevelCoderOptions read_level_header(const std::uint8_t* data, std::size_t size) 
   if (data[1] & kReservedBits)
     throw std::runtime_error("level payload header: reserved bits set in flags byte " + std::to_string(data[1]));
   o.neighbour_contexts = (data[1] & kNeighbourFlag) != 0;
+  o.stats_shift = (data[1] >> kStatsShiftBit) & 0x0F;
+  if (o.stats_shift < kCabacMinShift || o.stats_shift > kCabacMaxShift)
+    throw std::runtime_error("level payload header: stats shift " + std::to_string(o.stats_shift) + " outside [" +
+                             std::to_string(kCabacMinShift) + ", " + std::to_string(kCabacMaxShift) + "]");
   return o;
 }
 
@@ -187,7 +271,8 @@ void level_encoder_init(LevelEncoder& e, std::size_t d, const LevelCoderOptions&
   init_model(e.model, d, opts);
   e.cabac = CabacEncoder{};
   e.cabac.out.push_back(static_cast<std::uint8_t>(opts.fast_shift << 4 | opts.slow_shift));
-  e.cabac.out.push_back(opts.neighbour_contexts ? kNeighbourFlag : std::uint8_t{0});
+  e.cabac.out.push_back(static_cast<std::uint8_t>((opts.neighbour_contexts ? kNeighbourFlag : 0) |
+                                                  opts.stats_shift << kStatsShiftBit));
 }
 
 void level_encode(LevelEncoder& e, std::int32_t level) {

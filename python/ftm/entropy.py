@@ -3,10 +3,11 @@
 An (N, D) array of int32 levels becomes a self-describing payload (a 2-byte
 header with the coding options, then the arithmetic-coded levels); decoding
 needs the bytes, N and D. Each level is binarized into significance, sign,
-greater-than-1 and greater-than-2 flags, coded with contexts of its own
-dimension (and of that dimension's level in the previous vector), and a
-Golomb-Rice remainder with an adaptive parameter and an Exp-Golomb escape, so
-every int32 round-trips. docs/entropy-coding.md specifies the payload.
+greater-than-1 and greater-than-2 flags, coded with contexts chosen by its
+dimension's running magnitude (and that dimension's level in the previous
+vector), and a Golomb-Rice remainder whose parameter follows the dimension's
+running remainder, with an Exp-Golomb escape, so every int32 round-trips.
+docs/entropy-coding.md specifies the payload.
 
 >>> import numpy as np, ftm
 >>> levels = np.array([[0, 3, -1], [2, -700, 2**31 - 1]])
@@ -60,18 +61,29 @@ def _count(value: int, name: str) -> int:
 
 
 def encode_levels(
-    levels: np.ndarray, *, fast_shift: int = 4, slow_shift: int = 7, neighbour_contexts: bool = True
+    levels: np.ndarray,
+    *,
+    fast_shift: int = 5,
+    slow_shift: int = 9,
+    stats_shift: int = 6,
+    neighbour_contexts: bool = True,
 ) -> bytes:
     """Code an (N, D) integer array whose values fit in int32.
 
     ``fast_shift``/``slow_shift`` set the windows (2^shift bins) of the two-rate
-    context estimators; ``neighbour_contexts`` selects contexts by the same
-    dimension's level in the previous vector (worth it when consecutive vectors
-    are correlated). The decoder reads all three from the payload.
+    context estimators, ``stats_shift`` the window (2^shift vectors) of each
+    dimension's running means; ``neighbour_contexts`` also selects contexts by
+    the same dimension's level in the previous vector (worth it when
+    consecutive vectors are correlated). The decoder reads them all from the
+    payload's header.
     """
     a = _levels(levels)
     return _core.encode_levels(
-        a, _shift(fast_shift, "fast_shift"), _shift(slow_shift, "slow_shift"), bool(neighbour_contexts)
+        a,
+        _shift(fast_shift, "fast_shift"),
+        _shift(slow_shift, "slow_shift"),
+        _shift(stats_shift, "stats_shift"),
+        bool(neighbour_contexts),
     )
 
 

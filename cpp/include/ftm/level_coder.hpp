@@ -7,10 +7,18 @@
 //   gt2_flag (|level| > 2)                         context coded,
 //   remainder (|level| - 3)                        Golomb-Rice, bypass,
 // with an escape to Exp-Golomb for large remainders, so that every int32
-// round-trips. Every dimension has its own contexts and its own adaptive Rice
-// parameter (feature dimensions have distributions of their own); optionally
-// the contexts are also selected by the same dimension's level in the
-// previous vector.
+// round-trips.
+//
+// Feature dimensions have distributions of their own, mostly differing in
+// scale. Each dimension keeps running means of its magnitudes and of its
+// remainders; the magnitude mean picks a scale class (a quarter octave wide)
+// and, with the dimension's level in the previous vector, the contexts,
+// which are shared by all dimensions of that class. So a dimension is coded
+// with statistics learnt from every dimension of its scale (a single vector
+// codes well), yet each dimension's own scale steers them (10,000 vectors
+// code as well as with contexts of their own). The remainder mean gives the
+// Rice parameter. A dimension's magnitude mean starts from the running mean
+// of the dimensions before it in the first vector.
 //
 // The payload starts with a 2-byte header carrying the coding options, so a
 // decoder needs only the bytes, N and D.
@@ -24,50 +32,61 @@
 
 namespace ftm {
 
-// Defaults suit both independent vectors (within 2.6% of the per-dimension
-// empirical entropy on 10,000 Gaussian or Laplacian vectors) and correlated
-// ones (crops of the same photo); benchmarks/bench_entropy.py compares others.
+// Defaults: within 2% of the per-dimension empirical entropy on 10,000
+// independent Gaussian or Laplacian vectors, and below it on correlated ones
+// (crops of one photo); benchmarks/bench_entropy.py has the figures.
 struct LevelCoderOptions {
   // Windows of the two-rate context estimators, 2^fast_shift and
-  // 2^slow_shift bins, each in [1, 12]; 2^slow_shift is also the window of
-  // the Rice parameter statistics.
-  int fast_shift = 4;
-  int slow_shift = 7;
-  // Select contexts by the same dimension's level in the previous vector:
-  // worth 5% and more when consecutive vectors are correlated, about 0.3%
-  // more bytes when they are independent.
+  // 2^slow_shift bins, each in [1, 12].
+  int fast_shift = 5;
+  int slow_shift = 9;
+  // Window of each dimension's running means, 2^stats_shift levels, in
+  // [1, 12]: shorter follows vectors whose statistics drift (a sequence of
+  // scenes), longer suits independent vectors.
+  int stats_shift = 6;
+  // Select contexts also by the same dimension's level in the previous
+  // vector: worth several percent when consecutive vectors are correlated,
+  // a few tenths of a percent when they are independent.
   bool neighbour_contexts = true;
 };
 
 constexpr std::size_t kLevelHeaderBytes = 2;
-// Neighbour classes: the previous level of the dimension, by magnitude
-// min(m, 2) with m = l >= 0 ? l : -l - 1 (floor quantization makes 0 and -1
-// the two central levels), times its sign.
-constexpr int kLevelNeighbourClasses = 6;
+// Scale classes: floor(4 log2(mean magnitude + 1/4)) + 8, in [0, 56].
+constexpr int kLevelScaleClasses = 57;
+// Neighbour classes: 0 when the previous level of the dimension is 0, else
+// by its magnitude against the dimension's mean (<= 1/2, <= 3/2, above)
+// and its sign.
+constexpr int kLevelNeighbourClasses = 7;
 // Unary Rice prefixes longer than this escape to Exp-Golomb.
 constexpr std::uint32_t kLevelRicePrefixMax = 6;
+// Running means hold magnitudes in units of 2^-kLevelStatFraction.
+constexpr int kLevelStatFraction = 8;
+// Window of the magnitude mean over the first vector.
+constexpr int kLevelGlobalStatShift = 10;
 
-// Adaptive Rice parameter state: sum and count of recent remainders, both
-// halved when count reaches 2^slow_shift (the rate of the slow context
-// estimators), and the parameter k they give.
-struct RiceState {
-  std::uint64_t sum;
-  std::uint32_t count;
-  std::uint32_t k;
-};
-
-// Contexts of one dimension and neighbour class, in this order.
+// Contexts of one scale and neighbour class, in this order.
 enum LevelContext : int { kCtxSig, kCtxSign, kCtxGt1Pos, kCtxGt1Neg, kCtxGt2Pos, kCtxGt2Neg, kLevelContextsPerClass };
 
-// Adaptive state of all dimensions: contexts [dim][neighbour class][LevelContext],
-// Rice states [dim][sign], and each dimension's level in the previous vector
-// (0 before the first).
+// A running mean with the warm-up of the contexts (rate 1/2^w for 2^w
+// updates, w = 1, 2, ... up to the window); rate 0 marks one not started.
+struct LevelStat {
+  std::uint64_t mean;  // in units of 2^-kLevelStatFraction
+  std::uint16_t left;
+  std::uint8_t rate;
+};
+
+// Adaptive state: contexts [scale class][neighbour class][LevelContext];
+// per dimension the magnitude mean, the remainder means [sign] and the level
+// in the previous vector (0 before the first); the magnitude mean over the
+// first vector, which each dimension's starts from.
 struct LevelModel {
-  int classes = 1;
-  std::uint32_t rice_window = 2;
+  int neighbour_classes = 1;
+  int stats_shift = 6;
   std::vector<CabacContext> ctx;
-  std::vector<RiceState> rice;
+  std::vector<LevelStat> magnitude;
+  std::vector<LevelStat> remainder;  // [dim][sign]
   std::vector<std::int32_t> prev;
+  LevelStat all_magnitude;
 };
 
 // Step API: levels are coded one at a time in raster order; tests use it to
