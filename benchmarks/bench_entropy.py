@@ -46,10 +46,13 @@ import numpy as np
 import ftm
 
 QPS = (12, 22, 32, 42)
+# Option sets of ftm.encode_levels: the defaults, one for independent
+# vectors (long windows, no neighbour contexts) and one for vectors whose
+# statistics drift (short windows).
 PRESETS = {
     "default": {},
-    "slow": {"fast_shift": 12, "slow_shift": 12, "neighbour_contexts": False},
-    "fast": {"fast_shift": 3, "slow_shift": 6, "neighbour_contexts": True},
+    "independent": {"fast_shift": 6, "slow_shift": 10, "stats_shift": 9, "neighbour_contexts": False},
+    "drifting": {"fast_shift": 4, "slow_shift": 8, "stats_shift": 5, "neighbour_contexts": True},
 }
 PHOTOS = [
     ("skimage", "astronaut.png"),

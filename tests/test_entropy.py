@@ -88,6 +88,31 @@ def test_size_is_near_the_entropy_of_independent_dimensions():
     assert bits / 8 * 0.98 < size < bits / 8 * 1.05
 
 
+def pooled_entropy_bytes(levels):
+    _, counts = np.unique(levels, return_counts=True)
+    return -(counts * np.log2(counts / counts.sum())).sum() / 8
+
+
+def test_one_vector_learns_across_its_dimensions():
+    # With a single vector no dimension has statistics of its own: the shared
+    # contexts and the running mean over the vector must carry the coding.
+    rng = np.random.default_rng(5)
+    levels = np.floor(rng.standard_normal((1, 2048)) * 20).astype(np.int32)
+    assert len(ftm.encode_levels(levels)) < 1.1 * pooled_entropy_bytes(levels)
+
+
+def test_dimension_scales_are_tracked():
+    # Dimensions of scales 1 and 30 interleaved: one pooled source would cost
+    # 18% more than each dimension at its own scale (scales small enough for
+    # 4000 samples to estimate each dimension's entropy well).
+    rng = np.random.default_rng(6)
+    scales = np.tile([1, 30], 64)
+    levels = np.floor(rng.standard_normal((4000, 128)) * scales).astype(np.int32)
+    per_dimension = sum(pooled_entropy_bytes(col) for col in levels.T)
+    assert per_dimension < 0.85 * pooled_entropy_bytes(levels)
+    assert len(ftm.encode_levels(levels)) < 1.03 * per_dimension
+
+
 def test_rejects_bad_levels():
     with pytest.raises(TypeError, match="integer"):
         ftm.encode_levels(np.zeros((2, 2), np.float32))

@@ -33,8 +33,8 @@ inline unsigned bit_length64(std::uint64_t v) {
 #endif
 }
 
-// A mean starts from `from` (the mean over all dimensions) at its first
-// update, which then moves it half way: as if `from` were one earlier value.
+// A mean starts from another one's value; its first update then moves it
+// half way, as if that value had been one earlier observation.
 inline void stat_start(LevelStat& s, const LevelStat& from, int window_shift) {
   s.mean = from.mean;
   s.rate = 1;
