@@ -8,8 +8,8 @@
 //   exponentially decaying estimate of P(bin = 1)) rather than HEVC's 64-state
 //   machine, whose coarse probabilities and floor of 0.01875 cost several
 //   percent on the very skewed bins of sparse feature vectors. Both estimators
-//   start with a warm-up in which they adapt as 1/2^floor(log2(count + 2)),
-//   close to a counting estimator, until they reach their window.
+//   start with a warm-up in which they adapt about as fast as a counting
+//   estimator, until they reach their window.
 // - The range register holds 32 bits and is renormalized a byte at a time
 //   (carry propagation as in a range coder), and the subrange of a bin is a
 //   17 x 15-bit product instead of HEVC's 9-bit range and 64 x 4 rLPS table:
@@ -32,8 +32,6 @@ constexpr int kCabacProbBits = 15;
 constexpr int kCabacStateBits = 26;
 constexpr int kCabacMinShift = 1;
 constexpr int kCabacMaxShift = 12;
-// Both estimators adapt at least this fast until `count` reaches 2^shift.
-constexpr std::uint16_t kCabacCountCap = 1u << kCabacMaxShift;
 
 // One adaptive binary context. fast/slow estimate P(bin = 1) in units of
 // 2^-kCabacStateBits and stay within [1, 2^kCabacStateBits - 1] (an update
@@ -120,8 +118,10 @@ inline void cabac_encode_bin(CabacEncoder& e, CabacContext& c, int bin) {
   cabac_encoder_normalize(e);
 }
 
-// `count` bins with P = 1/2 each, the most significant bit of value first;
-// count in [0, 32].
+// A group of `count` bins with P = 1/2 each, the most significant bit of
+// value first; count in [0, 32]. The decoder must read the same group: a
+// group of n bins is not coded as n groups of one (range is rounded down
+// once per chunk of 8, not per bin).
 inline void cabac_encode_bypass_bits(CabacEncoder& e, std::uint32_t value, int count) {
   while (count > 0) {
     // Chunks of at most 8 bits keep range >= 2^16 before renormalizing, so the
@@ -135,6 +135,7 @@ inline void cabac_encode_bypass_bits(CabacEncoder& e, std::uint32_t value, int c
   }
 }
 
+// A group of one bin.
 inline void cabac_encode_bypass(CabacEncoder& e, int bin) {
   cabac_encode_bypass_bits(e, static_cast<std::uint32_t>(bin != 0), 1);
 }
@@ -219,6 +220,7 @@ inline std::uint32_t cabac_decode_bypass_bits(CabacDecoder& d, int count) {
   return value;
 }
 
+// A group of one bin.
 inline int cabac_decode_bypass(CabacDecoder& d) { return static_cast<int>(cabac_decode_bypass_bits(d, 1)); }
 
 inline int cabac_decode_terminate(CabacDecoder& d) {
