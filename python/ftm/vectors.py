@@ -8,17 +8,19 @@ before quantization, and its side information:
 - ``"none"``: ``c = x``; nothing is sent.
 - ``"l2"``: ``c = x / n_i`` with ``n_i`` the L2 norm of vector i rounded to
   float32 (``c = 0`` for a zero vector); the N float32 norms are sent.
-- ``"scale"``: ``c = x / s`` with one float32 ``s > 0``, given or by default
-  ``max |x|`` (so that c lies in [-1, 1], as seed 001 assumes for FaceNet
+- ``"scale"``: ``c = x * s`` with one float32 ``s > 0``, given or by default
+  ``1 / max |x|`` (so that c lies in [-1, 1], as seed 001 assumes for FaceNet
   features); ``s`` is sent.
 
-The encoder divides by the float32 values it sends, so the decoder's
-``x' = c' * n_i`` (or ``c' * s``) uses exactly what the encoder used.
+The encoder uses the float32 values it sends, so the decoder's
+``x' = c' * n_i`` (or ``c' / s``) undoes exactly what the encoder did.
 Reconstruction is ``c' = l * Qstep`` (seed 001 eq. 9) or, with ``midpoint``,
 ``(l + 0.5) * Qstep``, the centre of floor's cell; the choice is sent.
 
-``VectorPayload.to_bytes`` writes the syntax of docs/entropy-coding.md;
-N and D travel in the container.
+A :class:`VectorPayload` holds what the container carries: ``qp``,
+``midpoint`` (reconstruction), ``normalization`` and ``scale`` in its
+``QSCL`` box, ``norms`` in ``NORM``, ``levels`` in ``CABC``
+(conformance/SPEC.md); N and D are in ``TENS``.
 
 >>> import numpy as np, ftm
 >>> x = np.array([[0.5, -0.25, 0.125], [3.0, 4.0, 0.0]], np.float32)
@@ -27,15 +29,11 @@ N and D travel in the container.
 [0.5728219747543335, 5.0]
 >>> bool(np.abs(ftm.decode_vectors(p) - x).max() < ftm.qstep(22) * 5.0)
 True
->>> q = ftm.VectorPayload.from_bytes(p.to_bytes(), 2, 3)
->>> bool(np.array_equal(ftm.decode_vectors(q), ftm.decode_vectors(p)))
-True
 """
 
 from __future__ import annotations
 
 import math
-import struct
 from dataclasses import dataclass
 from typing import Optional
 
@@ -46,6 +44,7 @@ from ftm.quantize import MAX_QP, MIN_QP, sq_dequantize, sq_quantize
 
 __all__ = ["NORMALIZATIONS", "VectorPayload", "encode_vectors", "decode_vectors"]
 
+# In the order of the container's normalization codes 0, 1, 2.
 NORMALIZATIONS = ("none", "l2", "scale")
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -71,8 +70,12 @@ class VectorPayload:
     def __post_init__(self) -> None:
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {self.normalization!r}")
-        if not MIN_QP <= self.qp <= MAX_QP:
-            raise ValueError(f"QP must be in [{MIN_QP}, {MAX_QP}], got {self.qp}")
+        if (
+            isinstance(self.qp, bool)
+            or not isinstance(self.qp, (int, np.integer))
+            or not MIN_QP <= self.qp <= MAX_QP
+        ):
+            raise ValueError(f"QP must be an integer in [{MIN_QP}, {MAX_QP}], got {self.qp!r}")
         if (self.norms is not None) != (self.normalization == "l2"):
             raise ValueError("norms are sent with normalization 'l2' and only then")
         if (self.scale is not None) != (self.normalization == "scale"):
@@ -87,41 +90,6 @@ class VectorPayload:
             object.__setattr__(self, "norms", norms)
         if self.scale is not None:
             object.__setattr__(self, "scale", _float32_scale(self.scale))
-
-    def to_bytes(self) -> bytes:
-        """The vector payload syntax: QP, flags, side information, levels."""
-        flags = NORMALIZATIONS.index(self.normalization) << 6 | int(self.midpoint) << 5
-        head = struct.pack(">bB", self.qp, flags)
-        if self.normalization == "scale":
-            head += struct.pack(">f", self.scale)
-        elif self.normalization == "l2":
-            head += self.norms.astype(">f4").tobytes()
-        return head + self.levels
-
-    @classmethod
-    def from_bytes(cls, data: bytes, n: int, d: int) -> "VectorPayload":
-        """Parse :meth:`to_bytes` output; the levels are decoded later."""
-        data = bytes(data)
-        if len(data) < 2:
-            raise ValueError(f"vector payload needs at least 2 bytes, got {len(data)}")
-        qp, flags = struct.unpack(">bB", data[:2])
-        if flags & 0x1F:
-            raise ValueError(f"vector payload: reserved flag bits set in {flags:#04x}")
-        if flags >> 6 >= len(NORMALIZATIONS):
-            raise ValueError(f"vector payload: unknown normalization_idc {flags >> 6}")
-        normalization = NORMALIZATIONS[flags >> 6]
-        pos, norms, scale = 2, None, None
-        if normalization == "scale":
-            if len(data) < pos + 4:
-                raise ValueError("vector payload truncated inside the scale")
-            (scale,) = struct.unpack(">f", data[pos : pos + 4])
-            pos += 4
-        elif normalization == "l2":
-            if len(data) < pos + 4 * n:
-                raise ValueError(f"vector payload truncated inside the {n} norms")
-            norms = np.frombuffer(data, dtype=">f4", count=n, offset=pos).astype(np.float32)
-            pos += 4 * n
-        return cls(n, d, qp, normalization, bool(flags >> 5 & 1), data[pos:], norms, scale)
 
 
 def _float32_scale(s: float) -> float:
@@ -158,14 +126,15 @@ def encode_vectors(
         if not np.all(exact <= _FLOAT32_MAX):
             raise ValueError(f"an L2 norm overflows float32 (largest {exact.max():.6g})")
         norms = exact.astype(np.float32)
-        divisor = np.where(norms > 0, norms, 1).astype(np.float64)[:, None]
-        c = a / divisor
+        c = a / np.where(norms > 0, norms, 1).astype(np.float64)[:, None]
     elif normalization == "scale":
         if scale is None:
             peak = float(np.abs(a).max()) if a.size else 0.0
-            scale = peak if peak > 0 else 1.0
+            if peak > 0 and 1.0 / peak > _FLOAT32_MAX:
+                raise ValueError(f"1 / max|x| = {1.0 / peak:.6g} overflows float32; give scale explicitly")
+            scale = 1.0 / peak if peak > 0 else 1.0
         scale = _float32_scale(scale)
-        c = a / scale
+        c = a * scale
     else:
         c = a
     levels = sq_quantize(c, qp)
@@ -179,5 +148,5 @@ def decode_vectors(payload: VectorPayload) -> np.ndarray:
     if payload.normalization == "l2":
         c *= payload.norms.astype(np.float64)[:, None]
     elif payload.normalization == "scale":
-        c *= payload.scale
+        c /= payload.scale
     return c.astype(np.float32)
