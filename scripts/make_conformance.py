@@ -37,6 +37,11 @@ def relu_features(shape, seed, signed=False):
     return (x - 1.0 if signed else x).astype(np.float32)
 
 
+def laplace_vectors(shape, seed):
+    rng = np.random.default_rng(seed)
+    return (rng.laplace(0.0, 1.0, size=shape) * rng.uniform(0.1, 2.0, size=shape[1])).astype(np.float32)
+
+
 # name -> (description, tensors, config keys)
 VALID: Dict[str, Tuple[str, Callable[[], Dict[str, np.ndarray]], Dict[str, str]]] = {
     "log8_channel_default": (
@@ -68,6 +73,21 @@ VALID: Dict[str, Tuple[str, Callable[[], Dict[str, np.ndarray]], Dict[str, str]]
         "log 12-bit with m fixed at 0 (the authors' log2(x + 1)), 1x1 maps, N = 4, 4x16x1x1, QP 17",
         lambda: {"features": relu_features((4, 16, 1, 1), 5)},
         {"QP": "17", "BitDepth": "12", "LogNonNegative": "1"},
+    ),
+    "vector_l2_floor": (
+        "feature vectors 40x128 (Laplacian, per-dimension scales), L2 normalization with the norms sent, floor reconstruction, QP 22",
+        lambda: {"embeddings": laplace_vectors((40, 128), 8)},
+        {"FeatureKind": "vector", "Normalization": "l2", "QP": "22"},
+    ),
+    "vector_scale_midpoint": (
+        "feature vectors 7x1280 (sparse, non-negative, like pooled CNN descriptors), fixed scale 0.25, midpoint reconstruction, QP 30",
+        lambda: {"descriptors": relu_features((7, 1280), 9)},
+        {"FeatureKind": "vector", "Normalization": "scale", "Scale": "0.25", "Reconstruction": "midpoint", "QP": "30"},
+    ),
+    "vector_empty_n0": (
+        "an empty set of feature vectors, N = 0, D = 128",
+        lambda: {"embeddings": np.zeros((0, 128), np.float32)},
+        {"FeatureKind": "vector", "QP": "22"},
     ),
     "two_tensors": (
         "two named tensors in one stream (an .npz input): 1x8x14x14 and 1x24x7x7, log 8-bit, QP 32",
@@ -103,7 +123,9 @@ def insert_box(data: bytes, before: int, kind: str, payload: bytes) -> bytes:
 
 def malformed_cases(valid: Dict[str, bytes]) -> Dict[str, Tuple[str, str, bytes]]:
     """name -> (description, expected error text, bytes)."""
-    odd, tiled = valid["log8_channel_odd_shape"], valid["log10_tiled_permuted_n2"]
+    odd, tiled, vec = valid["log8_channel_odd_shape"], valid["log10_tiled_permuted_n2"], valid["vector_l2_floor"]
+    cabac, cabac_size = box_at(vec, "CABC")
+    norm, _ = box_at(vec, "NORM")
     qlog, _ = box_at(odd, "QLOG")
     hevc, hevc_size = box_at(odd, "HEVC")
     hash_at, _ = box_at(odd, "hash")
@@ -131,6 +153,17 @@ def malformed_cases(valid: Dict[str, bytes]) -> Dict[str, Tuple[str, str, bytes]
         ),
         "name_not_utf8.ftm": ("a tensor name with the byte 0x80", "is not valid UTF-8", edit(odd, name_at, b"\x80")),
         "hash_mismatch.ftm": ("one byte of codes_md5 changed", "MD5 of the decoded codes", edit(odd, hash_at + 1, bytes([odd[hash_at + 1] ^ 0xFF]))),
+        "vector_levels_corrupt.ftm": (
+            "the entropy-coded levels with their last 16 bytes zeroed",
+            "box CABC: level payload",
+            edit(vec, cabac + cabac_size - 16, bytes(16)),
+        ),
+        "vector_norm_negative.ftm": ("a negative L2 norm", "norm[0]: must be >= 0", edit(vec, norm, struct.pack("<f", -1.0))),
+        "vector_norms_missing.ftm": (
+            "normalization 1 (L2) without a NORM box",
+            "box NORM (record at byte 8): missing",
+            vec[:norm - 8] + vec[norm + 4 * 40 :],
+        ),
         "hevc_payload_zeroed.ftm": (
             "the HEVC payload overwritten with zeros",
             "HEVC",
@@ -141,7 +174,7 @@ def malformed_cases(valid: Dict[str, bytes]) -> Dict[str, Tuple[str, str, bytes]
 
 def expected_of(data: bytes) -> Dict:
     stream = _core.parse_stream(data)
-    video = video_decoder("ffmpeg")
+    video = video_decoder("ffmpeg") if any(r.kind == _core.FeatureKind.MAP for r in stream.tensors) else None
     tensors = {}
     for record in stream.tensors:
         codes, features = decode_record(record, video)

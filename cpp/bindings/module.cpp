@@ -9,6 +9,7 @@ void register_quantize(py::module_& m);
 void register_pack(py::module_& m);
 void register_bubble_index(py::module_& m);
 void register_bitstream(py::module_& m);
+void register_entropy(py::module_& m);
 }  // namespace ftm::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -17,4 +18,5 @@ PYBIND11_MODULE(_core, m) {
   ftm::bindings::register_pack(m);
   ftm::bindings::register_bubble_index(m);
   ftm::bindings::register_bitstream(m);
+  ftm::bindings::register_entropy(m);
 }

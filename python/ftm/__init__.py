@@ -23,6 +23,8 @@ from ftm.quantize import (
 )
 from ftm.retrieval import bubble_index, bubble_index_batch, inversion_count
 from ftm.streams import EncodeResult, StreamVerificationError, decode, decode_all, encode, encode_tensors
+from ftm.entropy import decode_levels, encode_levels
+from ftm.vectors import VectorPayload, decode_vectors, encode_vectors
 
 try:
     __version__ = version("ftm")
@@ -45,10 +47,15 @@ __all__ = [
     "MinMaxParams",
     "PackLayout",
     "QuantParams",
+    "VectorPayload",
     "__version__",
     "bubble_index",
     "bubble_index_batch",
+    "decode_levels",
+    "decode_vectors",
     "dequantize",
+    "encode_levels",
+    "encode_vectors",
     "inversion_count",
     "num_threads",
     "pack",

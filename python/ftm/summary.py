@@ -40,7 +40,7 @@ def _rows(result: EncodeResult) -> List[List[str]]:
                 f"{t.frame_shape[0]}x{t.frame_shape[1]}" if t.num_frames else "-",
                 str(t.record_bytes * 8),
                 f"{t.compression_rate:.6f}",
-                "inf" if math.isinf(t.frames_psnr) else f"{t.frames_psnr:.4f}",
+                "-" if math.isnan(t.frames_psnr) else "inf" if math.isinf(t.frames_psnr) else f"{t.frames_psnr:.4f}",
                 _g(t.mse),
                 _g(t.max_error),
                 f"{t.encode_seconds:.3f}",

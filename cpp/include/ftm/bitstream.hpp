@@ -11,16 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "ftm/errors.hpp"
 #include "ftm/pack.hpp"
 
 namespace ftm {
 
-// A malformed or non-conforming stream. The message names the tensor, the
-// box, the syntax element and, for parsed streams, the byte offset.
-class BitstreamError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// Errors are ftm::BitstreamError (errors.hpp); the message names the
+// tensor, the box, the syntax element and, for parsed streams, the byte
+// offset.
 
 constexpr std::uint8_t kVersionMajor = 1;
 constexpr std::uint8_t kVersionMinor = 0;

@@ -60,6 +60,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(describe_keys())
         return 0
     cfg, quiet = resolve(args, rest), args.quiet
+    if not cfg.input_file and cfg.feature_kind == "vector":
+        raise ConfigError("FeatureKind : vector needs N x D vectors: give -i (the bundled default input is a feature map)")
     input_file = cfg.input_file or str(default_features_path())
     tensors = load_features(input_file)
     result = encode_tensors(tensors, cfg, progress=None if not quiet else False)
@@ -67,11 +69,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if cfg.recon_file:
         save_features(cfg.recon_file, result.reconstruction)
     summary_file = cfg.summary_file or os.path.splitext(cfg.bitstream_file)[0] + ".json"
-    encoder_name, encoder_version = cfg.encoder, ""
     if cfg.feature_kind == "map":
-        encoder_version = backends(cfg)[0].version()
+        encoder_name, encoder_version = cfg.encoder, backends(cfg)[0].version()
     else:
-        encoder_name = "ftm-cabac"
+        from ftm import __version__
+
+        encoder_name, encoder_version = "ftm-cabac", __version__
     summary = summary_dict(result, cfg, encoder_name, encoder_version)
     summary["input_file"] = input_file
     summary["bitstream_file"] = cfg.bitstream_file

@@ -1,0 +1,145 @@
+// Entropy coding of N x D signed integer levels (quantized feature vectors)
+// with the CABAC engine of cabac.hpp. Specification: docs/entropy-coding.md.
+//
+// Each level is binarized, in raster order (vector by vector, dimension by
+// dimension), into
+//   sig_flag (level != 0), sign_flag, gt1_flag (|level| > 1),
+//   gt2_flag (|level| > 2)                         context coded,
+//   remainder (|level| - 3)                        Golomb-Rice, bypass,
+// with an escape to Exp-Golomb for large remainders, so that every int32
+// round-trips.
+//
+// Feature dimensions have distributions of their own, mostly differing in
+// scale. Each dimension keeps running means of its magnitudes and of its
+// remainders; the magnitude mean picks a scale class (a quarter octave wide)
+// and, with the dimension's level in the previous vector, the contexts,
+// which are shared by all dimensions of that class. So a dimension is coded
+// with statistics learnt from every dimension of its scale (a single vector
+// codes well), yet each dimension's own scale steers them (10,000 vectors
+// code as well as with contexts of their own). The remainder mean gives the
+// Rice parameter. A dimension's magnitude mean starts from the running mean
+// of the dimensions before it in the first vector.
+//
+// The payload starts with a 2-byte header carrying the coding options, so a
+// decoder needs only the bytes, N and D.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "ftm/cabac.hpp"
+
+namespace ftm {
+
+// Defaults: within 2% of the per-dimension empirical entropy on 10,000
+// independent Gaussian or Laplacian vectors, and below it on correlated ones
+// (crops of one photo); benchmarks/bench_entropy.py has the figures.
+struct LevelCoderOptions {
+  // Windows of the two-rate context estimators, 2^fast_shift and
+  // 2^slow_shift bins, each in [1, 12].
+  int fast_shift = 5;
+  int slow_shift = 9;
+  // Window of each dimension's running means, 2^stats_shift levels, in
+  // [1, 12]: shorter follows vectors whose statistics drift (a sequence of
+  // scenes), longer suits independent vectors.
+  int stats_shift = 6;
+  // Select contexts also by the same dimension's level in the previous
+  // vector: worth several percent when consecutive vectors are correlated,
+  // a few tenths of a percent when they are independent.
+  bool neighbour_contexts = true;
+};
+
+constexpr std::size_t kLevelHeaderBytes = 2;
+// Scale classes: floor(4 log2(mean magnitude + 1/4)) + 8, in [0, 56].
+constexpr int kLevelScaleClasses = 57;
+// Neighbour classes: 0 when the previous level of the dimension is 0, else
+// by its magnitude against the dimension's mean (<= 1/2, <= 3/2, above)
+// and its sign.
+constexpr int kLevelNeighbourClasses = 7;
+// Unary Rice prefixes longer than this escape to Exp-Golomb.
+constexpr std::uint32_t kLevelRicePrefixMax = 6;
+// Running means hold magnitudes in units of 2^-kLevelStatFraction.
+constexpr int kLevelStatFraction = 8;
+// Window of the magnitude mean over the first vector.
+constexpr int kLevelGlobalStatShift = 10;
+
+// Contexts of one scale and neighbour class, in this order.
+enum LevelContext : int { kCtxSig, kCtxSign, kCtxGt1Pos, kCtxGt1Neg, kCtxGt2Pos, kCtxGt2Neg, kLevelContextsPerClass };
+
+// A running mean with the warm-up of the contexts (rate 1/2^w for 2^w
+// updates, w = 1, 2, ... up to the window); rate 0 marks one not started.
+struct LevelStat {
+  std::uint64_t mean;  // in units of 2^-kLevelStatFraction
+  std::uint16_t left;
+  std::uint8_t rate;
+};
+
+// Adaptive state: contexts [scale class][neighbour class][LevelContext];
+// per dimension the magnitude mean, the remainder means [sign] and the level
+// in the previous vector (0 before the first); the magnitude mean over the
+// first vector, which each dimension's starts from.
+struct LevelModel {
+  int neighbour_classes = 1;
+  int stats_shift = 6;
+  std::vector<CabacContext> ctx;
+  std::vector<LevelStat> magnitude;
+  std::vector<LevelStat> remainder;  // [dim][sign]
+  std::vector<std::int32_t> prev;
+  LevelStat all_magnitude;
+};
+
+// Step API: levels are coded one at a time in raster order; tests use it to
+// compare encoder and decoder states after every level.
+struct LevelEncoder {
+  LevelCoderOptions opts;
+  std::size_t d = 0;
+  std::size_t next_dim = 0;
+  std::size_t coded = 0;
+  LevelModel model;
+  CabacEncoder cabac;
+};
+
+struct LevelDecoder {
+  LevelCoderOptions opts;
+  std::size_t d = 0;
+  std::size_t next_dim = 0;
+  std::size_t remaining = 0;  // levels still to decode
+  LevelModel model;
+  CabacDecoder cabac;
+};
+
+// Throws std::invalid_argument for options out of range.
+void check_level_options(const LevelCoderOptions& opts);
+void level_encoder_init(LevelEncoder& e, std::size_t d, const LevelCoderOptions& opts);
+void level_encode(LevelEncoder& e, std::int32_t level);
+// The payload: header and arithmetic-coded levels. With no level coded it is
+// the header alone.
+std::vector<std::uint8_t> level_encoder_finish(LevelEncoder& e);
+
+// Parses the header; `levels` = N * D is what the caller expects to decode
+// (it bounds the work, and an empty payload body is valid only for 0).
+void level_decoder_init(LevelDecoder& dec, const std::uint8_t* data, std::size_t size, std::size_t levels,
+                        std::size_t d);
+std::int32_t level_decode(LevelDecoder& dec);
+// Throws ftm::BitstreamError (errors.hpp) unless the payload was consumed exactly.
+void level_decoder_finish(const LevelDecoder& dec);
+
+// Reads the options from a payload header (throws ftm::BitstreamError (errors.hpp) on a
+// malformed one).
+LevelCoderOptions read_level_header(const std::uint8_t* data, std::size_t size);
+
+// The checks decode_levels makes before decoding (header, N * D overflow,
+// N * D against what the payload size can hold), for a caller that allocates
+// the output only for a plausible payload.
+void check_level_payload(const std::uint8_t* data, std::size_t size, std::size_t n, std::size_t d);
+
+// Whole-array entry points; levels are row-major N x D.
+std::vector<std::uint8_t> encode_levels(const std::int32_t* levels, std::size_t n, std::size_t d,
+                                        const LevelCoderOptions& opts = {});
+// Throws ftm::BitstreamError (errors.hpp) for a payload that is malformed, truncated, has
+// bytes left over, or cannot hold N * D levels; decoding time is bounded by
+// N * D whatever the bytes say.
+void decode_levels(const std::uint8_t* data, std::size_t size, std::size_t n, std::size_t d, std::int32_t* out);
+
+}  // namespace ftm
