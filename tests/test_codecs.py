@@ -469,7 +469,7 @@ def _failing_encoders():
     )
 
 
-@pytest.mark.parametrize("name, options, in_command, in_stderr", _failing_encoders())
+@pytest.mark.parametrize("name, options, in_command, in_stderr", list(_failing_encoders()))
 def test_failing_encoder_raises_with_command_and_stderr(private_tmp, name, options, in_command, in_stderr):
     enc = codecs.make_encoder(name, timeout=60, **options)
     with pytest.raises(CodecError) as err:
