@@ -9,6 +9,12 @@ parse, is an error naming the file and line (or the command line).
 
 Every key, its default and meaning is in :data:`KEYS` (``ftm-encode --help-keys``
 prints them).
+
+The reading machinery (:func:`read_settings`, :func:`parse_setting`) takes
+any registry of :class:`Key`\ s, so that other HM-style files (the common
+test conditions of :mod:`ftm.ctc`) share this parser and its error messages.
+A key marked ``repeat`` may appear on several lines: its value is the tuple
+of every line's value in the order read, files first, then overrides.
 """
 
 from __future__ import annotations
@@ -18,11 +24,11 @@ import difflib
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ftm.quantize import MAX_BITS, MAX_QP, MIN_BITS, MIN_QP
 
-__all__ = ["Config", "ConfigError", "KEYS", "Key"]
+__all__ = ["Config", "ConfigError", "KEYS", "Key", "describe_keys", "parse_setting", "read_settings"]
 
 
 class ConfigError(ValueError):
@@ -114,6 +120,7 @@ class Key:
     field: str
     parse: Callable[[str], Any]
     help: str
+    repeat: bool = False  # several lines accumulate instead of the last one winning
 
 
 KEYS: Tuple[Key, ...] = (
@@ -142,6 +149,7 @@ KEYS: Tuple[Key, ...] = (
     Key("Preset", "preset", _text, "x265 preset (empty: the back end's default)"),
     Key("IntraPeriod", "intra_period", _int_in(1, 1 << 30), "frames per intra period; 1 is all-intra"),
     Key("HmDir", "hm_dir", _text, "folder holding HM's TAppEncoder/TAppDecoder (empty: $FTM_HM_DIR)"),
+    Key("Threads", "threads", _int_in(0, 1024), "x265 worker threads (0: x265's choice); the bitstream does not depend on it"),
     # Feature vectors
     Key("Normalization", "normalization", _choice("none", "l2", "scale"), "vectors: none, divide by the L2 norm (norms sent), or multiply by Scale"),
     Key("Scale", "scale", _optional_float, "vectors: the factor for Normalization : scale"),
@@ -175,6 +183,7 @@ class Config:
     preset: str = ""
     intra_period: int = 1
     hm_dir: str = ""
+    threads: int = 0
     normalization: str = "none"
     scale: Optional[float] = None
     reconstruction: str = "floor"
@@ -202,11 +211,7 @@ class Config:
     @classmethod
     def load(cls, files: Sequence[str] = (), overrides: Sequence[str] = (), **fields: Any) -> "Config":
         """Read config files in order, then apply ``--Key=Value`` overrides, then ``fields``."""
-        values: Dict[str, Any] = {}
-        for path in files:
-            values.update(_read_file(path))
-        for i, arg in enumerate(overrides):
-            values.update(_parse_override(arg, f"command line argument {i + 1}"))
+        values = read_settings(files, overrides, _BY_NAME)
         values.update(fields)
         sources = tuple(files) + tuple(overrides)
         try:
@@ -221,7 +226,7 @@ class Config:
         """Build from ``{"QP": "22", ...}``, as if read from a file."""
         parsed: Dict[str, Any] = {}
         for name, text in values.items():
-            parsed.update(_parse_pair(name, str(text), where))
+            parsed.update(parse_setting(name, str(text), where))
         return cls(**parsed)
 
     def replace(self, **fields: Any) -> "Config":
@@ -232,10 +237,15 @@ class Config:
         return {k.name: getattr(self, k.field) for k in KEYS}
 
 
-def _parse_pair(name: str, text: str, where: str) -> Dict[str, Any]:
-    key = _BY_NAME.get(name)
+def parse_setting(name: str, text: str, where: str, keys: Optional[Mapping[str, Key]] = None) -> Dict[str, Any]:
+    """``{field: value}`` for one ``name : text`` pair of the registry ``keys`` (default: FTM's codec keys).
+
+    An unknown name or a value that does not parse is a ConfigError starting with ``where``.
+    """
+    registry = _BY_NAME if keys is None else keys
+    key = registry.get(name)
     if key is None:
-        hint = difflib.get_close_matches(name, _BY_NAME, n=1)
+        hint = difflib.get_close_matches(name, registry, n=1)
         raise ConfigError(f"{where}: unknown key {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
     try:
         return {key.field: key.parse(text)}
@@ -246,10 +256,11 @@ def _parse_pair(name: str, text: str, where: str) -> Dict[str, Any]:
 _LINE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]*)\s*:\s*(.*?)\s*$")
 
 
-def _read_file(path: str) -> Dict[str, Any]:
+def _file_entries(path: str) -> List[Tuple[str, str, str]]:
+    """``(name, text, "file:line")`` for every setting of a config file, in order."""
     if not os.path.isfile(path):
         raise ConfigError(f"config file {path!r} does not exist")
-    values: Dict[str, Any] = {}
+    entries: List[Tuple[str, str, str]] = []
     with open(path, encoding="utf-8") as f:
         for number, raw in enumerate(f, start=1):
             line = raw.split("#", 1)[0].strip()
@@ -258,24 +269,59 @@ def _read_file(path: str) -> Dict[str, Any]:
             m = _LINE.match(line)
             if not m:
                 raise ConfigError(f"{path}:{number}: expected 'Key : Value', got {raw.strip()!r}")
-            values.update(_parse_pair(m.group(1), m.group(2), f"{path}:{number}"))
-    return values
+            entries.append((m.group(1), m.group(2), f"{path}:{number}"))
+    return entries
 
 
-def _parse_override(arg: str, where: str) -> Dict[str, Any]:
+def _override_entry(arg: str, where: str) -> Tuple[str, str, str]:
     m = re.fullmatch(r"--([A-Za-z][A-Za-z0-9]*)=(.*)", arg)
     if not m:
         raise ConfigError(f"{where}: expected --Key=Value, got {arg!r}")
-    return _parse_pair(m.group(1), m.group(2).strip(), where)
+    return m.group(1), m.group(2).strip(), where
 
 
-def describe_keys() -> str:
-    """A table of every key, for --help-keys."""
+def read_settings(
+    files: Sequence[str] = (),
+    overrides: Sequence[str] = (),
+    keys: Optional[Mapping[str, Key]] = None,
+    origins: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """``{field: value}`` from config files read in order, then ``--Key=Value`` overrides.
+
+    A later value wins; a ``repeat`` key collects the tuple of the values of
+    every line that sets it. ``origins``, when given, receives ``{field:
+    where}`` ("file:line" or "command line argument N"; a tuple of them for
+    a ``repeat`` key), for messages about values that are only found wrong
+    together with others.
+    """
+    registry = _BY_NAME if keys is None else keys
+    entries: List[Tuple[str, str, str]] = []
+    for path in files:
+        entries.extend(_file_entries(path))
+    entries.extend(_override_entry(arg, f"command line argument {i + 1}") for i, arg in enumerate(overrides))
+    values: Dict[str, Any] = {}
+    found: Dict[str, Any] = {}
+    for name, text, where in entries:
+        for field, value in parse_setting(name, text, where, registry).items():
+            if registry[name].repeat:
+                values[field] = values.get(field, ()) + (value,)
+                found[field] = found.get(field, ()) + (where,)
+            else:
+                values[field] = value
+                found[field] = where
+    if origins is not None:
+        origins.update(found)
+    return values
+
+
+def describe_keys(keys: Sequence[Key] = KEYS, defaults: Any = None) -> str:
+    """A table of every key, for --help-keys (``defaults``: an object holding each key's field)."""
     rows: List[Tuple[str, str, str, str]] = []
-    defaults = Config()
-    for k in KEYS:
+    defaults = Config() if defaults is None else defaults
+    for k in keys:
         default = getattr(defaults, k.field)
-        rows.append((k.name, (k.parse.__doc__ or "").strip(), "" if default in (None, "") else str(default), k.help))
+        shown = "" if default in (None, "", ()) else ",".join(map(str, default)) if isinstance(default, tuple) else str(default)
+        rows.append((k.name, (k.parse.__doc__ or "").strip(), shown, k.help))
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [f"{'Key'.ljust(width[0])}  {'Values'.ljust(width[1])}  {'Default'.ljust(width[2])}  Meaning"]
     for r in rows:
