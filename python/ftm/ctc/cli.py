@@ -82,10 +82,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _list(cfg)
     from ftm.ctc.runner import run_ctc
 
-    summary = run_ctc(
-        cfg, workers=args.jobs, scheduler=args.scheduler, threads=args.threads, progress=not args.no_progress,
-        argv=[PROG, *(sys.argv[1:] if argv is None else argv)],
-    )  # fmt: skip
+    try:
+        summary = run_ctc(
+            cfg, workers=args.jobs, scheduler=args.scheduler, threads=args.threads, progress=not args.no_progress,
+            argv=[PROG, *(sys.argv[1:] if argv is None else argv)],
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; finished jobs are kept in {cfg.output_dir}/jobs and the same command "
+              "carries on from there", file=sys.stderr)  # fmt: skip
+        return 130
     from ftm.ctc.reports import format_summary
 
     print(f"FTM common test conditions: {summary.jobs} jobs, {summary.skipped} finished before, {summary.ran} run now; "

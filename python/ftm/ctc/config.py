@@ -181,7 +181,7 @@ class CtcConfig:
         """The configurations, or one named after the CodecConfig's encoder when none is given."""
         if self.configurations:
             return self.configurations
-        return (CodecVariant(self.codec(CodecVariant("default")).encoder, (), self.where("codec_config")),)
+        return (CodecVariant(self.codec(CodecVariant("default")).encoder),)
 
     def codec(self, variant: CodecVariant, qp: Optional[int] = None) -> Config:
         """The codec Config of ``variant`` (at ``qp``), errors naming the line that defined it."""
@@ -189,8 +189,8 @@ class CtcConfig:
         try:
             return Config.load(list(self.codec_config), variant.overrides(), **fields)
         except ConfigError as e:
-            where = variant.where or self.where("codec_config")
-            at = "" if qp is None else f" at QP {qp}"
+            where = variant.where or self.where("qps" if qp is not None else "codec_config")
+            at = "" if qp is None else f" at QP {qp} (QPs: {self.where('qps')})"
             raise ConfigError(f"{where}: configuration {variant.name}{at}: {e}") from None
 
     def check(self) -> None:

@@ -186,7 +186,7 @@ class DaskExecutor(Executor):
             futures[future] = job
         remaining = set(futures)
         try:
-            for future in as_completed(list(futures)):
+            for future in as_completed(list(futures), loop=self.client.loop):
                 remaining.discard(future)
                 job = futures[future]
                 try:

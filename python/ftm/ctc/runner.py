@@ -159,8 +159,8 @@ def _run_jobs(
                 failures += 1
                 message = (record.get("error") or {}).get("message", "")
                 bar.write(f"ftm-ctc: job {job.job_id} failed: {message.splitlines()[0] if message else '?'}", file=sys.stderr)
+            bar.set_postfix(failed=failures, refresh=False)
             bar.update(1)
-            bar.set_postfix(failed=failures)
     finally:
         results.close()  # an interrupted run stops its workers here
         bar.close()

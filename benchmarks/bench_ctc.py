@@ -1,0 +1,135 @@
+"""Benchmarks of the common-test-condition runner (ftm-ctc).
+
+scaling: one matrix run side by side with ``--jobs 1``, ``--jobs 2`` and on a
+Dask cluster of two single-threaded worker processes on loopback; each run
+starts from an empty output folder (so it includes starting its workers and
+loading the network in each) and shares one pre-extracted feature set. Every
+job runs with one thread (``--threads 1``) in all three, so that the ratios
+measure the processes, not thread pools inside a job. The runs alternate
+(``--repeats`` rounds) and the best time of each is compared. The machine's
+load average is printed before and after: other work on the machine skews
+the ratios.
+
+    python benchmarks/bench_ctc.py scaling [--images 48] [--repeats 2] [--work /tmp/ftm-bench-ctc]
+
+full: the default test condition (cfg/ctc.cfg: the bundled feature set,
+all six layers, QP 12/22/32/42, x265) with all cores; prints the wall time
+and Table 3, and copies the report files (no features, no bitstreams) to
+``--save``.
+
+    python benchmarks/bench_ctc.py full [--work /tmp/ftm-bench-ctc] [--save benchmarks/results/ctc_default]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT_FILES = ("table3.md", "results.csv", "results.json", "summary.txt", "provenance.json", "bd_rates.md")
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def ftm_ctc(args: List[str]) -> float:
+    """Wall time of one ftm-ctc run (it must succeed)."""
+    command = [sys.executable, "-m", "ftm.ctc", *args, "--no-progress"]
+    t0 = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return seconds
+
+
+def scaling(work: Path, images: int, repeats: int) -> Dict[str, object]:
+    from distributed import LocalCluster
+
+    cfg = work / "scaling.cfg"
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text(
+        f"FeatureSets : bundled\nImages : {images}\nLayers : block4, block10, block15\nQPs : 12, 22, 32, 42\n"
+        f"CodecConfig : {ROOT / 'cfg' / 'ctc_qp22.cfg'}\nConfiguration : x265 Encoder=x265-ffmpeg\n"
+    )
+    shared = work / "featuresets"
+    base = ["-c", str(cfg), f"--FeatureSetDir={shared}", "--threads", "1"]
+    subprocess.run([sys.executable, "-m", "ftm.ctc", *base, "-o", str(work / "warmup"), "--list"], check=True,
+                   capture_output=True)  # extracts the feature set once, outside the timings  # fmt: skip
+    times: Dict[str, List[float]] = {"jobs1": [], "jobs2": [], "dask2": []}
+    print(f"load average before: {load()}")
+    for r in range(repeats):
+        for name in times:
+            out = work / f"{name}-{r}"
+            shutil.rmtree(out, ignore_errors=True)
+            if name == "dask2":
+                with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:  # fmt: skip
+                    seconds = ftm_ctc([*base, "-o", str(out), "--scheduler", cluster.scheduler_address])
+            else:
+                seconds = ftm_ctc([*base, "-o", str(out), "-j", name[-1]])
+            times[name].append(seconds)
+            print(f"  round {r + 1} {name}: {seconds:.1f} s (load {load()})", flush=True)
+    print(f"load average after: {load()}")
+    best = {k: min(v) for k, v in times.items()}
+    jobs = len(list((work / "jobs1-0" / "jobs").glob("*.json")))
+    result = {
+        "matrix": f"bundled set, {images} images, layers block4/block10/block15, QP 12/22/32/42, x265: {jobs} jobs",
+        "seconds": times,
+        "best": best,
+        "speedup_jobs2_over_jobs1": best["jobs1"] / best["jobs2"],
+        "dask_overhead_over_jobs2": best["dask2"] / best["jobs2"] - 1.0,
+    }
+    print(f"{result['matrix']}")
+    print(f"best: --jobs 1 {best['jobs1']:.1f} s, --jobs 2 {best['jobs2']:.1f} s, Dask (2 workers) {best['dask2']:.1f} s")
+    print(f"speed-up --jobs 2 / --jobs 1: {result['speedup_jobs2_over_jobs1']:.2f}x (target >= 1.8x)")
+    print(f"Dask overhead over --jobs 2: {100 * result['dask_overhead_over_jobs2']:+.1f}% (target <= 10%)")
+    return result
+
+
+def full(work: Path, save: Optional[Path]) -> Dict[str, object]:
+    out = work / "full"
+    print(f"load average before: {load()}")
+    seconds = ftm_ctc(["-c", str(ROOT / "cfg" / "ctc.cfg"), "-o", str(out)])
+    print(f"load average after: {load()}")
+    print(f"cfg/ctc.cfg, all cores: {seconds:.1f} s wall (bundled feature set extraction included when it was missing)")
+    print((out / "table3.md").read_text())
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        for name in REPORT_FILES:
+            if (out / name).is_file():
+                shutil.copy2(out / name, save / name)
+        (save / "plots").mkdir(exist_ok=True)
+        for png in (out / "plots").glob("*.png"):
+            shutil.copy2(png, save / "plots" / png.name)
+        print(f"reports copied to {save}")
+    summary = json.loads((out / "results.json").read_text())["summary"]
+    return {"seconds": seconds, "summary": summary}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("what", choices=("scaling", "full"))
+    p.add_argument("--work", default="/tmp/ftm-bench-ctc", help="scratch folder (feature sets, outputs)")
+    p.add_argument("--images", type=int, default=48, help="scaling: bundled inputs in the matrix")
+    p.add_argument("--repeats", type=int, default=2, help="scaling: rounds of the three runs")
+    p.add_argument("--save", default=None, help="full: copy the reports here")
+    args = p.parse_args()
+    work = Path(args.work)
+    if args.what == "scaling":
+        scaling(work, args.images, args.repeats)
+    else:
+        full(work, Path(args.save) if args.save else None)
+
+
+if __name__ == "__main__":
+    main()
