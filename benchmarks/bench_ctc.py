@@ -10,7 +10,7 @@ measure the processes, not thread pools inside a job. The runs alternate
 load average is printed before and after: other work on the machine skews
 the ratios.
 
-    python benchmarks/bench_ctc.py scaling [--images 48] [--repeats 2] [--work /tmp/ftm-bench-ctc]
+    python benchmarks/bench_ctc.py scaling [--images 0] [--repeats 2] [--work /tmp/ftm-bench-ctc]
 
 full: the default test condition (cfg/ctc.cfg: the bundled feature set,
 all six layers, QP 12/22/32/42, x265) with all cores; prints the wall time
@@ -83,7 +83,7 @@ def scaling(work: Path, images: int, repeats: int) -> Dict[str, object]:
     best = {k: min(v) for k, v in times.items()}
     jobs = len(list((work / "jobs1-0" / "jobs").glob("*.json")))
     result = {
-        "matrix": f"bundled set, {images} images, layers block4/block10/block15, QP 12/22/32/42, x265: {jobs} jobs",
+        "matrix": f"bundled set, {images or 126} images, layers block4/block10/block15, QP 12/22/32/42, x265: {jobs} jobs",
         "seconds": times,
         "best": best,
         "speedup_jobs2_over_jobs1": best["jobs1"] / best["jobs2"],
@@ -120,7 +120,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("what", choices=("scaling", "full"))
     p.add_argument("--work", default="/tmp/ftm-bench-ctc", help="scratch folder (feature sets, outputs)")
-    p.add_argument("--images", type=int, default=48, help="scaling: bundled inputs in the matrix")
+    p.add_argument("--images", type=int, default=0, help="scaling: bundled inputs in the matrix (0: all 126)")
     p.add_argument("--repeats", type=int, default=2, help="scaling: rounds of the three runs")
     p.add_argument("--save", default=None, help="full: copy the reports here")
     args = p.parse_args()

@@ -59,6 +59,14 @@ def test_end_to_end_reports(local_run):
     assert (summary.jobs, summary.ran, summary.ok, summary.failed) == (8, 8, 8, 0)
     recs = records(out)
     assert len(recs) == 8 and all(r["status"] == "ok" and r["attempt"] == 1 for r in recs.values())
+    # at most two worker processes, each loading the network once for all the jobs it ran
+    by_worker = {}
+    for r in recs.values():
+        by_worker.setdefault(r["worker"], []).append(r)
+    assert 1 <= len(by_worker) <= 2 and max(len(runs) for runs in by_worker.values()) >= 4
+    for runs in by_worker.values():
+        assert sorted(r["worker_jobs"] for r in runs) == list(range(1, len(runs) + 1))
+        assert all(r["worker_network_loads"] == 1 and r["threads"] == 1 for r in runs)
 
     with open(out / "results.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -147,7 +155,6 @@ def test_dask_on_loopback_gives_the_local_results(local_run, shared, tmp_path):
     assert sorted(local) == sorted(dask)  # the same job ids
     for job_id, rec in dask.items():
         assert {k: rec[k] for k in COMPARED} == {k: local[job_id][k] for k in COMPARED}, job_id
-    assert len({rec["worker"] for rec in dask.values()}) == 2
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["executor"]["executor"] == "dask" and prov["executor"]["workers"] == 2
 
@@ -272,3 +279,19 @@ def test_git_revision_is_unknown_outside_a_checkout(tmp_path):
     if shutil.which("git") and (os.path.isdir(os.path.join(ROOT, ".git")) or os.path.isfile(os.path.join(ROOT, ".git"))):
         head = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
         assert git_revision([ROOT])["revision"] == head
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_allocator_settings_apply_only_where_malloc_trimming_was_forced(monkeypatch):
+    import platform
+
+    from ftm.ctc import job
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    with job._allocator_for_large_arrays() as tuned:
+        assert tuned is False
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")  # what Dask's nanny gives its workers
+    with job._allocator_for_large_arrays() as tuned:
+        assert tuned is (platform.libc_ver()[0] == "glibc")
+        assert job._state["malloc_users"] == (1 if tuned else 0)
+    assert job._state["malloc_users"] == 0
