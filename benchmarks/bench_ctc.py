@@ -41,11 +41,16 @@ def load() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
+# Dask's nanny writes its workers' settings (MALLOC_TRIM_THRESHOLD_, OMP_NUM_THREADS, ...) into the
+# environment of the process that hosts it, here this one: the local runs get the environment from before.
+CLEAN_ENV = dict(os.environ)
+
+
 def ftm_ctc(args: List[str]) -> float:
     """Wall time of one ftm-ctc run (it must succeed)."""
     command = [sys.executable, "-m", "ftm.ctc", *args, "--no-progress"]
     t0 = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, env=CLEAN_ENV)
     seconds = time.perf_counter() - t0
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")

@@ -142,7 +142,16 @@ def test_rerun_skips_finished_jobs(local_run):
     assert {p: (out / "jobs" / p).read_bytes() for p in os.listdir(out / "jobs")} == before
 
 
-def test_dask_on_loopback_gives_the_local_results(local_run, shared, tmp_path):
+@pytest.fixture
+def restore_environment():
+    """Dask's nanny writes its workers' settings (MALLOC_TRIM_THRESHOLD_, OMP_NUM_THREADS) into this process's environment."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_dask_on_loopback_gives_the_local_results(local_run, shared, tmp_path, restore_environment):
     distributed = pytest.importorskip("distributed")
     _, local_out, _ = local_run
     out = tmp_path / "dask"

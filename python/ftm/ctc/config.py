@@ -210,7 +210,9 @@ class CtcConfig:
         out: Dict[str, Any] = {}
         for k in CTC_KEYS:
             v = getattr(self, k.field)
-            if k.field == "configurations":
+            if k.field == "layers" and v is None:
+                v = "all"
+            elif k.field == "configurations":
                 v = [" ".join([c.name] + [f"{a}={b}" for a, b in c.settings]) for c in self.variants()]
             elif isinstance(v, tuple):
                 v = list(v)
