@@ -41,6 +41,7 @@ def _figure(rows: Sequence[Dict[str, Any]], feature_set: str, key: str, title: s
     model = rows[0]["model"]
     for index, layer in enumerate(layers):
         ax = axes[index // cols][index % cols]
+        rates = []
         for c, configuration in enumerate(configurations):
             points = sorted(
                 (r["compression_rate"], r[key], r["qp"])
@@ -51,12 +52,14 @@ def _figure(rows: Sequence[Dict[str, Any]], feature_set: str, key: str, title: s
             if not points:
                 continue
             xs, ys, qps = zip(*points)
+            rates += xs
             ax.plot(xs, ys, marker=_MARKERS[c % len(_MARKERS)], label=configuration)
             if c == 0:
                 for x, y, qp in points:
                     ax.annotate(f"QP{qp}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
         ax.set_xscale("log")
-        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        decades = math.log10(max(rates) / min(rates)) if rates else 0.0
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0,) if decades > 1.5 else (1.0, 2.0, 5.0)))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
         ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a narrow log axis overlap
         ax.set_title(layer)
