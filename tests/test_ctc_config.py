@@ -175,3 +175,14 @@ def test_defaults_without_configuration_lines():
     cfg = CtcConfig()
     assert [v.name for v in cfg.variants()] == ["x265-ffmpeg"]
     assert cfg.feature_set_root.as_posix() == "ctc-out/featuresets"
+
+
+def test_one_runner_per_output_folder(tmp_path):
+    from ftm.ctc import run_ctc
+    from ftm.ctc.featuresets import FolderBusyError, file_lock
+    from ftm.ctc.runner import LOCK_FILE
+
+    cfg = load_ctc_config([], [f"--OutputDir={tmp_path}"])
+    with file_lock(tmp_path / LOCK_FILE, "test"):
+        with pytest.raises(FolderBusyError, match="in use by another process"):
+            run_ctc(cfg, progress=False, log=lambda m: None)
