@@ -1,16 +1,16 @@
 """Benchmarks of the common-test-condition runner (ftm-ctc).
 
-scaling: one matrix run side by side with ``--jobs 1``, ``--jobs 2`` and on a
-Dask cluster of two single-threaded worker processes on loopback; each run
-starts from an empty output folder (so it includes starting its workers and
-loading the network in each) and shares one pre-extracted feature set. Every
-job runs with one thread (``--threads 1``) in all three, so that the ratios
-measure the processes, not thread pools inside a job. The runs alternate
-(``--repeats`` rounds) and the best time of each is compared. The machine's
-load average is printed before and after: other work on the machine skews
-the ratios.
+scaling: one matrix run with ``--jobs 1`` against ``--jobs 2``, then
+``--jobs 2`` against a Dask cluster of two single-threaded worker processes
+on loopback; each run starts from an empty output folder (so it includes
+starting its workers and loading the network in each) and shares one
+pre-extracted feature set. Every job runs with one thread (``--threads 1``),
+so that the ratios measure the processes, not thread pools inside a job.
+Each comparison is ``--rounds`` pairs of back-to-back runs in alternating
+order; the median of the pairs' ratios is reported, with every run's time
+and the load average (other work on the machine skews the ratios).
 
-    python benchmarks/bench_ctc.py scaling [--images 0] [--repeats 2] [--work /tmp/ftm-bench-ctc]
+    python benchmarks/bench_ctc.py scaling [--images 0] [--rounds 3] [--work /tmp/ftm-bench-ctc]
 
 full: the default test condition (cfg/ctc.cfg: the bundled feature set,
 all six layers, QP 12/22/32/42, x265) with all cores; prints the wall time
@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -63,9 +64,31 @@ def ftm_ctc(args: List[str]) -> float:
     return seconds
 
 
-def scaling(work: Path, images: int, repeats: int) -> Dict[str, object]:
+def _run(name: str, out: Path, base: List[str]) -> float:
     from distributed import LocalCluster
 
+    shutil.rmtree(out, ignore_errors=True)
+    if name == "dask2":
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address=None) as cluster:  # fmt: skip
+            return ftm_ctc([*base, "-o", str(out), "--scheduler", cluster.scheduler_address])
+    return ftm_ctc([*base, "-o", str(out), "-j", name[-1]])
+
+
+def _pairs(a: str, b: str, rounds: int, work: Path, base: List[str]) -> List[Dict[str, float]]:
+    """``rounds`` runs of a and b back to back, the order swapped every round (ABBA), so a drift of
+    the machine's load falls on both; each pair's ratio compares runs made under similar load."""
+    pairs = []
+    for r in range(rounds):
+        times: Dict[str, float] = {}
+        for name in (a, b) if r % 2 == 0 else (b, a):
+            times[name] = _run(name, work / f"{name}-{r}", base)
+            print(f"  round {r + 1} {name}: {times[name]:.1f} s (load {load()})", flush=True)
+        pairs.append(times)
+    return pairs
+
+
+def scaling(work: Path, images: int, rounds: int) -> Dict[str, object]:
     cfg = work / "scaling.cfg"
     cfg.parent.mkdir(parents=True, exist_ok=True)
     cfg.write_text(
@@ -75,35 +98,26 @@ def scaling(work: Path, images: int, repeats: int) -> Dict[str, object]:
     shared = work / "featuresets"
     base = ["-c", str(cfg), f"--FeatureSetDir={shared}", "--threads", "1"]
     subprocess.run([sys.executable, "-m", "ftm.ctc", *base, "-o", str(work / "warmup"), "--list"], check=True,
-                   capture_output=True)  # extracts the feature set once, outside the timings  # fmt: skip
-    times: Dict[str, List[float]] = {"jobs1": [], "jobs2": [], "dask2": []}
+                   capture_output=True, env=CLEAN_ENV)  # extracts the feature set once, outside the timings  # fmt: skip
     print(f"load average before: {load()}")
-    for r in range(repeats):
-        for name in times:
-            out = work / f"{name}-{r}"
-            shutil.rmtree(out, ignore_errors=True)
-            if name == "dask2":
-                with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:  # fmt: skip
-                    seconds = ftm_ctc([*base, "-o", str(out), "--scheduler", cluster.scheduler_address])
-            else:
-                seconds = ftm_ctc([*base, "-o", str(out), "-j", name[-1]])
-            times[name].append(seconds)
-            print(f"  round {r + 1} {name}: {seconds:.1f} s (load {load()})", flush=True)
+    local = _pairs("jobs1", "jobs2", rounds, work, base)
+    dask = _pairs("jobs2", "dask2", rounds, work, base)
     print(f"load average after: {load()}")
-    best = {k: min(v) for k, v in times.items()}
+    speedups = sorted(p["jobs1"] / p["jobs2"] for p in local)
+    overheads = sorted(p["dask2"] / p["jobs2"] - 1.0 for p in dask)
     jobs = len(list((work / "jobs1-0" / "jobs").glob("*.json")))
     result = {
         "matrix": f"bundled set, {images or 126} images, layers block4/block10/block15, QP 12/22/32/42, x265: {jobs} jobs",
-        "seconds": times,
-        "best": best,
-        "speedup_jobs2_over_jobs1": best["jobs1"] / best["jobs2"],
-        "dask_overhead_over_jobs2": best["dask2"] / best["jobs2"] - 1.0,
+        "local_pairs": local,
+        "dask_pairs": dask,
+        "speedup_median": statistics.median(speedups),
+        "dask_overhead_median": statistics.median(overheads),
     }
-    print(f"{result['matrix']}")
-    print(f"best: --jobs 1 {best['jobs1']:.1f} s, --jobs 2 {best['jobs2']:.1f} s, Dask (2 workers) {best['dask2']:.1f} s")
-    print(f"speed-up --jobs 2 / --jobs 1: {result['speedup_jobs2_over_jobs1']:.2f}x (target >= 1.8x)")
-    print(f"Dask overhead over --jobs 2: {100 * result['dask_overhead_over_jobs2']:+.1f}% (target <= 10%)")
+    print(result["matrix"])
+    print("speed-up --jobs 2 over --jobs 1 per round: " + ", ".join(f"{x:.2f}x" for x in speedups)
+          + f"; median {result['speedup_median']:.2f}x (target >= 1.8x)")  # fmt: skip
+    print("Dask (2 workers) over --jobs 2 per round: " + ", ".join(f"{100 * x:+.1f}%" for x in overheads)
+          + f"; median {100 * result['dask_overhead_median']:+.1f}% (target <= 10%)")  # fmt: skip
     return result
 
 
@@ -135,14 +149,14 @@ def main() -> None:
     p.add_argument("what", choices=("scaling", "full"))
     p.add_argument("--work", default="/tmp/ftm-bench-ctc", help="scratch folder (feature sets, outputs)")
     p.add_argument("--images", type=int, default=0, help="scaling: bundled inputs in the matrix (0: all 126)")
-    p.add_argument("--repeats", type=int, default=2, help="scaling: rounds of the three runs")
+    p.add_argument("--rounds", type=int, default=3, help="scaling: pairs of runs for each comparison")
     p.add_argument("--save", default=None, help="full: copy the reports here")
     p.add_argument("--config", default=DEFAULT_CONFIG, help="full: the CTC config (default: cfg/ctc.cfg)")
     p.add_argument("--set", action="append", default=[], metavar="--Key=Value", help="full: a CTC key override (repeatable)")
     args = p.parse_args()
     work = Path(args.work)
     if args.what == "scaling":
-        scaling(work, args.images, args.repeats)
+        scaling(work, args.images, args.rounds)
     else:
         full(work, Path(args.save) if args.save else None, args.config, args.set)
 

@@ -262,6 +262,7 @@ def _run(job: Job, settings: WorkerSettings, t0: float) -> Dict[str, Any]:
         decoder_version=f"{decoder.name} {decoder.version()}",
         encode_seconds=tensor.encode_seconds,
         decode_seconds=tensor.decode_seconds,
+        external_seconds=tensor.external_seconds,  # of encode + decode, inside the external encoder and decoder
         codec_seconds=code_seconds,
         eval_seconds=eval_seconds,
         load_seconds=load_seconds,
