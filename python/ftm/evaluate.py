@@ -22,7 +22,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -116,8 +116,13 @@ def evaluate_layer(
     labels=None,
     compressed_bytes: Optional[int] = None,
     batch_size: int = 32,
+    pristine_outputs: Optional[Tuple[np.ndarray, np.ndarray]] = None,
 ) -> dict:
-    """Run the rest of ``network`` from pristine and reconstructed features at ``layer``; the fidelity table."""
+    """Run the rest of ``network`` from pristine and reconstructed features at ``layer``; the fidelity table.
+
+    ``pristine_outputs`` is ``outputs_from(network, layer, pristine, batch_size)``
+    when the caller already has it (several codings of one layer need it once).
+    """
     from ftm.extract.split import outputs_from
 
     p = np.asarray(pristine)
@@ -126,7 +131,9 @@ def evaluate_layer(
         raise ValueError(f"reconstructed features must have the pristine shape {p.shape}, got {r.shape}")
     if not np.all(np.isfinite(r)):
         raise ValueError("reconstructed features hold non-finite values")
-    desc_p, logits_p = outputs_from(network, layer, p, batch_size)
+    if pristine_outputs is None:
+        pristine_outputs = outputs_from(network, layer, p, batch_size)
+    desc_p, logits_p = pristine_outputs
     desc_r, logits_r = outputs_from(network, layer, r.astype(np.float32, copy=False), batch_size)
     report = {"model": network.name, "layer": layer, "feature_shape": list(p.shape[1:])}
     report.update(

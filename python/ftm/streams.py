@@ -120,6 +120,8 @@ def backends(cfg: Config) -> Tuple[Encoder, Decoder]:
         options = {"intra_period": cfg.intra_period}
         if cfg.preset:
             options["preset"] = cfg.preset
+        if cfg.threads:
+            options["threads"] = cfg.threads
         encoder = make_encoder(cfg.encoder, **options)
     return encoder, video_decoder(cfg.decoder, cfg.hm_dir)
 
@@ -134,7 +136,10 @@ def record_bytes(record: "_core.TensorRecord") -> int:
 def _info(cfg: Config, encoder: Encoder) -> str:
     from ftm import __version__
 
-    settings = " ".join(f"{k}={v}" for k, v in cfg.as_keys().items() if k not in ("InputFile", "BitstreamFile", "ReconFile", "SummaryFile"))
+    # Left out: file names, and what changes how or where, never what, the
+    # encoder codes (Threads, HmDir): the stream must not depend on them.
+    local = ("InputFile", "BitstreamFile", "ReconFile", "SummaryFile", "Threads", "HmDir")
+    settings = " ".join(f"{k}={v}" for k, v in cfg.as_keys().items() if k not in local)
     return f"ftm {__version__}; encoder {encoder.name} {encoder.version()}; {settings}"
 
 
