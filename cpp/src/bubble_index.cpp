@@ -50,26 +50,37 @@ struct Workspace {
 
 // ranks[i] = position in s_p of s_r[i]. Rejects repeats in s_p and elements
 // of s_r that s_p lacks; a repeat in s_r shows up as a repeated rank, which
-// the counters detect (find_repeat then names it).
-void rank_in_pristine(const std::int64_t* s_p, const std::int64_t* s_r, std::size_t n, Workspace& ws) {
+// the counters detect (throw_repeat then names it). Returns the number of
+// descents of the ranks (ranks[i - 1] > ranks[i]), counted on the way.
+std::size_t rank_in_pristine(const std::int64_t* s_p, const std::int64_t* s_r, std::size_t n, Workspace& ws) {
   ws.ranks.resize(n);
-  const bool dense = std::all_of(s_p, s_p + n, [n](std::int64_t v) {
-    return v >= 0 && static_cast<std::uint64_t>(v) < n;
-  });
-  if (dense) {
-    // Ids are 0..n-1 (the usual case): a direct table, no sorting.
-    ws.position.assign(n, kUnset);
-    for (std::size_t i = 0; i < n; ++i) {
-      auto& slot = ws.position[static_cast<std::size_t>(s_p[i])];
-      if (slot != kUnset) throw_repeated_in_p(s_p[i]);
+  std::uint32_t* ranks = ws.ranks.data();
+  // Ids 0..n-1 (the usual case) index a direct table; n distinct ids in
+  // [0, n) are a permutation, so every slot gets filled.
+  ws.position.assign(n, kUnset);
+  bool dense = true;
+  for (std::size_t i = 0; i < n && dense; ++i) {
+    const std::int64_t v = s_p[i];
+    if (v < 0 || static_cast<std::uint64_t>(v) >= n) {
+      dense = false;
+    } else {
+      auto& slot = ws.position[static_cast<std::size_t>(v)];
+      if (slot != kUnset) throw_repeated_in_p(v);
       slot = static_cast<std::uint32_t>(i);
     }
+  }
+  if (dense) {
+    std::size_t descents = 0;
+    std::uint32_t previous = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const std::int64_t v = s_r[i];
       if (v < 0 || static_cast<std::uint64_t>(v) >= n) throw_foreign(v, i);
-      ws.ranks[i] = ws.position[static_cast<std::size_t>(v)];
+      const std::uint32_t r = ws.position[static_cast<std::size_t>(v)];
+      ranks[i] = r;
+      descents += previous > r;
+      previous = r;
     }
-    return;
+    return descents;
   }
   ws.order.resize(n);
   std::iota(ws.order.begin(), ws.order.end(), 0u);
@@ -78,11 +89,14 @@ void rank_in_pristine(const std::int64_t* s_p, const std::int64_t* s_r, std::siz
   for (std::size_t k = 0; k < n; ++k) ws.sorted[k] = s_p[ws.order[k]];
   for (std::size_t k = 1; k < n; ++k)
     if (ws.sorted[k] == ws.sorted[k - 1]) throw_repeated_in_p(ws.sorted[k]);
+  std::size_t descents = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const auto it = std::lower_bound(ws.sorted.begin(), ws.sorted.end(), s_r[i]);
     if (it == ws.sorted.end() || *it != s_r[i]) throw_foreign(s_r[i], i);
-    ws.ranks[i] = ws.order[static_cast<std::size_t>(it - ws.sorted.begin())];
+    ranks[i] = ws.order[static_cast<std::size_t>(it - ws.sorted.begin())];
+    descents += i > 0 && ranks[i - 1] > ranks[i];
   }
+  return descents;
 }
 
 // Called once a repeated rank is known to exist: names the element of s_r
@@ -174,26 +188,24 @@ bool count_with_bitset(const std::uint32_t* ranks, std::size_t n, BitsetTables& 
 
 // Rankings that barely differ (the usual case at high fidelity) have few
 // inversions; insertion counting costs O(n + inversions) then. It gives up
-// (returns false) once the count passes `budget`.
-bool count_by_insertion(const std::uint32_t* ranks, std::size_t n, std::uint32_t* work, std::uint64_t budget,
-                        std::uint64_t& inversions) {
+// once the count passes `budget`. A repeated rank ends up next to its twin,
+// so repeats are caught on the way.
+enum class Insertion { kCounted, kOverBudget, kRepeat };
+
+Insertion count_by_insertion(const std::uint32_t* ranks, std::size_t n, std::uint32_t* work, std::uint64_t budget,
+                             std::uint64_t& inversions) {
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint32_t v = ranks[i];
     std::size_t j = i;
     for (; j > 0 && work[j - 1] > v; --j) work[j] = work[j - 1];
+    if (j > 0 && work[j - 1] == v) return Insertion::kRepeat;
     work[j] = v;
     total += i - j;
-    if (total > budget) return false;
+    if (total > budget) return Insertion::kOverBudget;
   }
   inversions = total;
-  return true;
-}
-
-FTM_VECTOR_CLONES std::size_t count_descents(const std::uint32_t* v, std::size_t n) {
-  std::size_t d = 0;
-  for (std::size_t i = 1; i < n; ++i) d += v[i - 1] > v[i];
-  return d;
+  return Insertion::kCounted;
 }
 
 // Checks ranks are distinct with a bitset (for the paths that do not).
@@ -208,16 +220,18 @@ bool distinct(const std::uint32_t* ranks, std::size_t n, std::vector<std::uint64
   return repeats == 0;
 }
 
-std::uint64_t count_ranks(const std::int64_t* s_r, std::size_t n, Workspace& ws) {
+std::uint64_t count_ranks(const std::int64_t* s_r, std::size_t n, std::size_t descents, Workspace& ws) {
   const std::uint32_t* ranks = ws.ranks.data();
   std::uint64_t inversions = 0;
   // Few descents suggest few inversions; the budget bounds the loss when
   // the guess is wrong.
-  if (count_descents(ranks, n) <= n / 4) {
-    if (!distinct(ranks, n, ws.seen)) throw_repeat(s_r, ranks, n);
+  if (descents <= n / 4) {
     ws.scratch.resize(n);
-    if (count_by_insertion(ranks, n, ws.scratch.data(), 4 * static_cast<std::uint64_t>(n), inversions))
-      return inversions;
+    switch (count_by_insertion(ranks, n, ws.scratch.data(), 4 * static_cast<std::uint64_t>(n), inversions)) {
+      case Insertion::kCounted: return inversions;
+      case Insertion::kRepeat: throw_repeat(s_r, ranks, n);
+      case Insertion::kOverBudget: break;
+    }
   }
   if (n <= kBitsetMaxN) {
     if (!count_with_bitset(ranks, n, ws.bitset, inversions)) throw_repeat(s_r, ranks, n);
@@ -234,8 +248,8 @@ void check_length(std::size_t n) {
 }
 
 std::uint64_t count_with(const std::int64_t* s_p, const std::int64_t* s_r, std::size_t n, Workspace& ws) {
-  rank_in_pristine(s_p, s_r, n, ws);
-  return count_ranks(s_r, n, ws);
+  const std::size_t descents = rank_in_pristine(s_p, s_r, n, ws);
+  return count_ranks(s_r, n, descents, ws);
 }
 
 double similarity(std::uint64_t swaps, std::size_t n) {

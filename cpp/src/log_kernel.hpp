@@ -111,13 +111,13 @@ inline double series_code_error(double top, double big_m) {
 // Writes approximate codes to q and flags the elements to recompute
 // exactly: near a rounding boundary, or v = (x - m) + 1 outside [1, 2^126).
 // v is formed in F when the input is F too (m is a float32), else in double.
-// Returns the number of flagged elements.
+// Returns nonzero when any element was flagged.
 template <class F, class T, class Q>
-FTM_INLINE_KERNEL std::size_t series_codes(const T* __restrict x, std::size_t n, double m, F scale, F top, F limit,
-                                Q* __restrict q, std::uint8_t* __restrict flag) {
+FTM_INLINE_KERNEL unsigned series_codes(const T* __restrict x, std::size_t n, double m, F scale, F top, F limit,
+                                        Q* __restrict q, std::uint8_t* __restrict flag) {
   using V = std::conditional_t<std::is_same_v<F, T>, F, double>;
   const V mv = static_cast<V>(m);
-  std::size_t flagged = 0;
+  unsigned any = 0;  // an OR, not a count: no widening of the byte flags in the vector code
   for (std::size_t i = 0; i < n; ++i) {
     const V vx = static_cast<V>(x[i]) - mv + V(1);
     const bool inside = (vx >= V(1)) & (vx < V(0x1p126));
@@ -128,10 +128,10 @@ FTM_INLINE_KERNEL std::size_t series_codes(const T* __restrict x, std::size_t n,
     const F clamped = r > top ? top : (r < F(0) ? F(0) : r);
     const auto f = static_cast<std::uint8_t>((dist > limit) | !inside);
     flag[i] = f;
-    flagged += f;
+    any |= f;
     q[i] = static_cast<Q>(clamped);
   }
-  return flagged;
+  return any;
 }
 
 // approx_log2 over an array, through the same vector clones as the

@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -29,6 +30,30 @@ int default_threads() {
 
 thread_local bool t_in_worker = false;
 
+// Spinning briefly before sleeping: kernels often run back to back
+// (quantize, then pack), and a futex wake-up costs tens of microseconds,
+// as much as a small kernel. OpenMP runtimes spin for the same reason.
+constexpr auto kSpin = std::chrono::microseconds(50);
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Spins until ready() or kSpin passes; true if ready.
+template <class Ready>
+bool spin_until(Ready&& ready) {
+  const auto stop = std::chrono::steady_clock::now() + kSpin;
+  do {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+      cpu_relax();
+    }
+  } while (std::chrono::steady_clock::now() < stop);
+  return ready();
+}
+
 // Workers sleep on a condition variable between jobs; a job is a task count
 // and a callable, tasks handed out by an atomic counter. Starting threads
 // per call would cost tens of microseconds, more than small kernels take.
@@ -37,7 +62,7 @@ class Pool {
   ~Pool() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
+      stopping_.store(true);
     }
     wake_.notify_all();
     for (auto& t : threads_) t.join();
@@ -55,15 +80,18 @@ class Pool {
       errors_ = &errors;
       tasks_.store(tasks);
       next_.store(1);
-      pending_ = tasks - 1;
-      ++generation_;
+      pending_.store(tasks - 1);
+      generation_.fetch_add(1);
     }
     wake_.notify_all();
     execute(0);
     // The caller also takes tasks until none is left, then waits for the rest.
     for (std::size_t t; (t = next_.fetch_add(1)) < tasks;) finish(t);
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return pending_ == 0; });
+    if (!spin_until([&] { return pending_.load() == 0; })) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_.wait(lock, [&] { return pending_.load() == 0; });
+    }
+    std::lock_guard<std::mutex> lock(mutex_);  // workers touch nothing of this job after their last decrement
     task_ = nullptr;
     for (auto& e : errors)
       if (e) std::rethrow_exception(e);
@@ -82,7 +110,7 @@ class Pool {
   void finish(std::size_t t) {
     execute(t);
     std::lock_guard<std::mutex> lock(mutex_);
-    if (--pending_ == 0) done_.notify_one();
+    if (pending_.fetch_sub(1) == 1) done_.notify_one();
   }
 
   void grow(std::size_t wanted) {
@@ -93,11 +121,16 @@ class Pool {
     t_in_worker = true;
     std::uint64_t seen = 0;
     for (;;) {
-      {
+      auto ready = [&] { return stopping_.load() || generation_.load() != seen; };
+      if (!spin_until(ready)) {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-        if (stopping_) return;
-        seen = generation_;
+        wake_.wait(lock, ready);
+      }
+      if (stopping_.load()) return;
+      {
+        // Taking the mutex orders this worker after the job's setup.
+        std::lock_guard<std::mutex> lock(mutex_);
+        seen = generation_.load();
       }
       for (std::size_t t; (t = next_.fetch_add(1)) < tasks_;) finish(t);
     }
@@ -110,10 +143,10 @@ class Pool {
   const std::function<void(std::size_t)>* task_ = nullptr;
   std::vector<std::exception_ptr>* errors_ = nullptr;
   std::atomic<std::size_t> tasks_{0};  // read by workers outside the mutex
-  std::size_t pending_ = 0;
+  std::atomic<std::size_t> pending_{0};
   std::atomic<std::size_t> next_{0};
-  std::uint64_t generation_ = 0;
-  bool stopping_ = false;
+  std::atomic<std::uint64_t> generation_{0};  // read while spinning
+  std::atomic<bool> stopping_{false};
 };
 
 std::mutex g_pool_mutex;

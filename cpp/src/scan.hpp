@@ -48,7 +48,7 @@ Extremes scan_range(const T* x, std::size_t n) {
   constexpr std::size_t kChunk = 1 << 16;
   const std::size_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<Extremes> parts(chunks);
-  parallel_for(chunks, 4, [&](std::size_t b, std::size_t e) {
+  parallel_for(chunks, 2, [&](std::size_t b, std::size_t e) {
     for (std::size_t c = b; c < e; ++c)
       parts[c] = scan_range_serial(x, c * kChunk, std::min(n, (c + 1) * kChunk));
   });

@@ -6,7 +6,10 @@
 // kernels are plain loops: every clone computes the same values.
 #pragma once
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+// Sanitizer builds compile each kernel once: their instrumented ifunc
+// resolvers would run before the sanitizer runtime is initialized.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
 #define FTM_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define FTM_VECTOR_CLONES
