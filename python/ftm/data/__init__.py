@@ -10,7 +10,6 @@ Reading them needs numpy only.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +20,14 @@ DEFAULT_FEATURES = "default_features.npy"
 DEFAULT_FEATURES_INFO = "default_features.json"
 
 
+# The package is installed as files (a wheel, never a zip), so plain paths do;
+# importlib.resources would add tens of milliseconds to every tool's start-up.
+_HERE = Path(__file__).resolve().parent
+
+
 def default_features_path() -> Path:
     """Path of the bundled default feature tensor (.npy)."""
-    return Path(str(resources.files(__name__).joinpath(DEFAULT_FEATURES)))
+    return _HERE / DEFAULT_FEATURES
 
 
 def default_features() -> np.ndarray:
@@ -33,4 +37,4 @@ def default_features() -> np.ndarray:
 
 def default_features_info() -> dict:
     """Provenance of the default tensor: model, layer, image, preprocessing, shape, dtype, sha256, command."""
-    return json.loads(resources.files(__name__).joinpath(DEFAULT_FEATURES_INFO).read_text(encoding="utf-8"))
+    return json.loads((_HERE / DEFAULT_FEATURES_INFO).read_text(encoding="utf-8"))
