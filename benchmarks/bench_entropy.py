@@ -31,12 +31,10 @@ scikit-image / scikit-learn / matplotlib; all offline.
 from __future__ import annotations
 
 import argparse
-import json
 import lzma
 import os
 import platform
 import sys
-import tempfile
 import time
 import zlib
 from typing import Callable, Dict, List, Tuple
@@ -44,6 +42,7 @@ from typing import Callable, Dict, List, Tuple
 import numpy as np
 
 import ftm
+from _timing import write_json
 
 QPS = (12, 22, 32, 42)
 # Option sets of ftm.encode_levels: the defaults, one for independent
@@ -236,19 +235,6 @@ def row_text(r: Dict[str, object]) -> str:
         f"{r['zstd19_over_entropy']:8.3f} {r['ftm_over_lzma9']:8.3f} {1e3 * r['ftm_encode_decode_s']:7.1f} "
         f"{1e3 * r['zlib6_compress_decompress_s']:8.1f} {r['time_ratio']:7.3f}"
     )
-
-
-def write_json(path: str, payload: Dict[str, object]) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".bench_entropy.", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def main(argv: List[str]) -> int:
