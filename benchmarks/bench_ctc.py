@@ -12,6 +12,11 @@ and the load average (other work on the machine skews the ratios).
 
     python benchmarks/bench_ctc.py scaling [--images 0] [--rounds 3] [--work /tmp/ftm-bench-ctc]
 
+dask-profiler: the same matrix with ``--jobs 2``, on Dask with its defaults
+and on Dask with its statistical profiler off, interleaved in each round.
+
+    python benchmarks/bench_ctc.py dask-profiler [--rounds 2]
+
 full: the default test condition (cfg/ctc.cfg: the bundled feature set,
 all six layers, QP 12/22/32/42, x265) with all cores; prints the wall time
 and Table 3, and copies the report files (no features, no bitstreams) to
@@ -68,9 +73,13 @@ def _run(name: str, out: Path, base: List[str]) -> float:
     from distributed import LocalCluster
 
     shutil.rmtree(out, ignore_errors=True)
-    if name == "dask2":
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=None) as cluster:  # fmt: skip
+    if name.startswith("dask2"):
+        import dask
+
+        # dask2-noprof: workers without Dask's statistical profiler (a stack sample every 10 ms)
+        profile = {"distributed.worker.profile.enabled": name != "dask2-noprof"}
+        with dask.config.set(profile), LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                                    host="127.0.0.1", dashboard_address=None) as cluster:  # fmt: skip
             return ftm_ctc([*base, "-o", str(out), "--scheduler", cluster.scheduler_address])
     return ftm_ctc([*base, "-o", str(out), "-j", name[-1]])
 
@@ -88,17 +97,22 @@ def _pairs(a: str, b: str, rounds: int, work: Path, base: List[str]) -> List[Dic
     return pairs
 
 
-def scaling(work: Path, images: int, rounds: int) -> Dict[str, object]:
+def _scaling_matrix(work: Path, images: int) -> List[str]:
+    """ftm-ctc arguments of the scaling matrix, its feature set extracted once, outside the timings."""
     cfg = work / "scaling.cfg"
     cfg.parent.mkdir(parents=True, exist_ok=True)
     cfg.write_text(
         f"FeatureSets : bundled\nImages : {images}\nLayers : block4, block10, block15\nQPs : 12, 22, 32, 42\n"
         f"CodecConfig : {ROOT / 'cfg' / 'ctc_qp22.cfg'}\nConfiguration : x265 Encoder=x265-ffmpeg\n"
     )
-    shared = work / "featuresets"
-    base = ["-c", str(cfg), f"--FeatureSetDir={shared}", "--threads", "1"]
+    base = ["-c", str(cfg), f"--FeatureSetDir={work / 'featuresets'}", "--threads", "1"]
     subprocess.run([sys.executable, "-m", "ftm.ctc", *base, "-o", str(work / "warmup"), "--list"], check=True,
-                   capture_output=True, env=CLEAN_ENV)  # extracts the feature set once, outside the timings  # fmt: skip
+                   capture_output=True, env=CLEAN_ENV)  # fmt: skip
+    return base
+
+
+def scaling(work: Path, images: int, rounds: int) -> Dict[str, object]:
+    base = _scaling_matrix(work, images)
     print(f"load average before: {load()}")
     local = _pairs("jobs1", "jobs2", rounds, work, base)
     dask = _pairs("jobs2", "dask2", rounds, work, base)
@@ -119,6 +133,21 @@ def scaling(work: Path, images: int, rounds: int) -> Dict[str, object]:
     print("Dask (2 workers) over --jobs 2 per round: " + ", ".join(f"{100 * x:+.1f}%" for x in overheads)
           + f"; median {100 * result['dask_overhead_median']:+.1f}% (target <= 10%)")  # fmt: skip
     return result
+
+
+def dask_profiler(work: Path, images: int, rounds: int) -> Dict[str, object]:
+    """--jobs 2, Dask with its defaults and Dask without its profiler, interleaved, ``rounds`` times."""
+    base = _scaling_matrix(work, images)
+    print(f"load average before: {load()}")
+    rows = []
+    for r in range(rounds):
+        times = {name: _run(name, work / f"{name}-p{r}", base) for name in ("jobs2", "dask2", "dask2-noprof")}
+        over = {name: times[name] / times["jobs2"] - 1.0 for name in ("dask2", "dask2-noprof")}
+        print(f"  round {r + 1}: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items())
+              + f"; over --jobs 2: Dask {100 * over['dask2']:+.1f}%, without profiler {100 * over['dask2-noprof']:+.1f}%"
+              + f" (load {load()})", flush=True)  # fmt: skip
+        rows.append(times)
+    return {"rounds": rows}
 
 
 def full(work: Path, save: Optional[Path], config: str, overrides: List[str]) -> Dict[str, object]:
@@ -146,10 +175,10 @@ def full(work: Path, save: Optional[Path], config: str, overrides: List[str]) ->
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("what", choices=("scaling", "full"))
+    p.add_argument("what", choices=("scaling", "dask-profiler", "full"))
     p.add_argument("--work", default="/tmp/ftm-bench-ctc", help="scratch folder (feature sets, outputs)")
-    p.add_argument("--images", type=int, default=0, help="scaling: bundled inputs in the matrix (0: all 126)")
-    p.add_argument("--rounds", type=int, default=3, help="scaling: pairs of runs for each comparison")
+    p.add_argument("--images", type=int, default=0, help="scaling, dask-profiler: bundled inputs in the matrix (0: all 126)")
+    p.add_argument("--rounds", type=int, default=3, help="scaling: pairs of runs for each comparison; dask-profiler: rounds")
     p.add_argument("--save", default=None, help="full: copy the reports here")
     p.add_argument("--config", default=DEFAULT_CONFIG, help="full: the CTC config (default: cfg/ctc.cfg)")
     p.add_argument("--set", action="append", default=[], metavar="--Key=Value", help="full: a CTC key override (repeatable)")
@@ -157,6 +186,8 @@ def main() -> None:
     work = Path(args.work)
     if args.what == "scaling":
         scaling(work, args.images, args.rounds)
+    elif args.what == "dask-profiler":
+        dask_profiler(work, args.images, args.rounds)
     else:
         full(work, Path(args.save) if args.save else None, args.config, args.set)
 
