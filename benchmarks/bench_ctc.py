@@ -70,11 +70,10 @@ def ftm_ctc(args: List[str]) -> float:
 
 
 def _run(name: str, out: Path, base: List[str]) -> float:
-    from distributed import LocalCluster
-
     shutil.rmtree(out, ignore_errors=True)
     if name.startswith("dask2"):
         import dask
+        from distributed import LocalCluster
 
         # dask2-noprof: workers without Dask's statistical profiler (a stack sample every 10 ms)
         profile = {"distributed.worker.profile.enabled": name != "dask2-noprof"}

@@ -27,7 +27,7 @@ import ftm
 from ftm import _core
 from ftm.conformance import MANIFEST, check_malformed, check_stream
 from ftm.data import default_features
-from ftm.maps import md5
+from ftm.records import md5
 from ftm.streams import decode_record, encode_tensors, video_decoder
 
 

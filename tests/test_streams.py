@@ -9,7 +9,8 @@ import ftm
 from ftm import _core
 from ftm.codecs import CodecError, make_decoder
 from ftm.codecs.libde265 import find_dec265
-from ftm.maps import layout_of, md5, quant_params_of
+from ftm.maps import layout_of, quant_params_of
+from ftm.records import md5
 from ftm.streams import decode_record
 
 HM_DIR = os.environ.get("FTM_HM_DIR")

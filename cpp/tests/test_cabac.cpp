@@ -11,8 +11,12 @@
 #include <vector>
 
 #include "ftm/cabac.hpp"
+#include "known_answer.hpp"
 
 namespace {
+
+using ftm_test::fnv1a;
+using ftm_test::hex;
 
 // A generator written out here so that known answers do not depend on the
 // standard library's distributions.
@@ -88,22 +92,6 @@ std::vector<std::uint8_t> encode_script(const std::vector<Op>& ops) {
   for (const Op& op : ops) encode(e, ctx, op);
   ftm::cabac_finish(e);
   return e.out;
-}
-
-std::uint64_t fnv1a(const std::vector<std::uint8_t>& bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (const std::uint8_t b : bytes) h = (h ^ b) * 0x100000001b3ull;
-  return h;
-}
-
-std::string hex(const std::vector<std::uint8_t>& bytes) {
-  std::string s;
-  char buf[8];
-  for (const std::uint8_t b : bytes) {
-    std::snprintf(buf, sizeof buf, "0x%02x, ", b);
-    s += buf;
-  }
-  return s;
 }
 
 bool print_known_answers() { return std::getenv("FTM_PRINT_KNOWN_ANSWERS") != nullptr; }

@@ -16,8 +16,12 @@
 #include <vector>
 
 #include "ftm/level_coder.hpp"
+#include "known_answer.hpp"
 
 namespace {
+
+using ftm_test::fnv1a;
+using ftm_test::hex;
 
 constexpr std::int32_t kMin = std::numeric_limits<std::int32_t>::min();
 constexpr std::int32_t kMax = std::numeric_limits<std::int32_t>::max();
@@ -246,22 +250,6 @@ TEST(LevelCoder, EncoderAndDecoderStatesAgreeLevelByLevel) {
     }
     ftm::level_decoder_finish(dec);
   }
-}
-
-std::uint64_t fnv1a(const std::vector<std::uint8_t>& bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (const std::uint8_t b : bytes) h = (h ^ b) * 0x100000001b3ull;
-  return h;
-}
-
-std::string hex(const std::vector<std::uint8_t>& bytes) {
-  std::string s;
-  char buf[8];
-  for (const std::uint8_t b : bytes) {
-    std::snprintf(buf, sizeof buf, "0x%02x, ", b);
-    s += buf;
-  }
-  return s;
 }
 
 // Integer-only inputs, so that the known answers do not depend on the

@@ -23,7 +23,7 @@ from typing import Dict, List, Optional
 
 from ftm import _core
 from ftm.codecs import CodecError
-from ftm.maps import md5
+from ftm.records import md5
 from ftm.streams import StreamVerificationError, check_hash, decode_record, video_decoder
 
 __all__ = ["StreamCheck", "check_folder", "check_stream", "check_malformed", "MANIFEST"]

@@ -8,7 +8,6 @@ summary can report the real distortion. Decoding inverts it.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -20,15 +19,11 @@ from ftm.codecs import Decoder, Encoder
 from ftm.config import Config
 from ftm.pack import PackLayout, pack, unpack
 from ftm.quantize import LogParams, MinMaxParams, QuantParams, dequantize, quantize
+from ftm.records import hash_box, new_record, reconstruction_error, source_tensor
 
 __all__ = ["MapResult", "encode_map", "decode_map", "quant_params_of", "layout_of"]
 
 ENCODER_IDS = {"x265-ffmpeg": 0, "x265": 1, "hm": 2}
-SOURCE_DTYPES = {
-    np.dtype(np.float16): _core.SourceDtype.FLOAT16,
-    np.dtype(np.float32): _core.SourceDtype.FLOAT32,
-    np.dtype(np.float64): _core.SourceDtype.FLOAT64,
-}
 
 
 @dataclass(frozen=True)
@@ -46,11 +41,6 @@ class MapResult:
     decode_seconds: float  # the whole decode: external decoder, depack, dequantize
     num_frames: int
     frame_shape: Tuple[int, int]
-
-
-def md5(a: np.ndarray) -> bytes:
-    """MD5 of an array's little-endian bytes in C order (SPEC.md 3.9)."""
-    return hashlib.md5(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes()).digest()
 
 
 def quantize_map(x: np.ndarray, cfg: Config) -> Tuple[np.ndarray, QuantParams]:
@@ -117,11 +107,7 @@ def encode_map(
     info: Optional[str] = None,
 ) -> MapResult:
     """Code one N x C x H x W float tensor into a tensor record."""
-    a = np.asarray(x)
-    if a.ndim != 4:
-        raise ValueError(f"tensor {name!r}: feature maps must be N x C x H x W, got shape {a.shape}")
-    if a.dtype not in SOURCE_DTYPES:
-        raise ValueError(f"tensor {name!r}: expected float16/32/64, got dtype {a.dtype}")
+    a = source_tensor(x, name, 4, "feature maps must be N x C x H x W")
     if cfg.channel_order is not None and len(cfg.channel_order) != a.shape[1]:
         raise ValueError(f"ChannelOrder lists {len(cfg.channel_order)} channels; tensor {name!r} has {a.shape[1]}")
     codes, params = quantize_map(a, cfg)
@@ -133,11 +119,7 @@ def encode_map(
     features = dequantize(decoded_codes, params)
     decode_seconds = time.perf_counter() - t0
 
-    record = _core.TensorRecord()
-    record.name = name
-    record.kind = _core.FeatureKind.MAP
-    record.source_dtype = SOURCE_DTYPES[a.dtype]
-    record.dims = list(a.shape)
+    record = new_record(a, name, _core.FeatureKind.MAP)
     _quant_box(params, record)
     record.pack = _pack_box(layout)
     hevc = _core.HevcBox()
@@ -145,20 +127,18 @@ def encode_map(
     hevc.encoder_id = ENCODER_IDS.get(video.encoder, 255)
     hevc.payload = video.bitstream
     record.hevc = hevc
-    digest = _core.HashBox()
-    digest.codes_md5, digest.features_md5 = md5(decoded_codes), md5(features)
-    record.hash = digest
+    record.hash = hash_box(decoded_codes, features)
     if info:
         record.info = info
 
-    error = features.astype(np.float64) - a.astype(np.float64)
+    mse, max_error = reconstruction_error(features, a)
     return MapResult(
         record=record,
         codes=decoded_codes,
         features=features,
         frames_psnr=psnr(codes, decoded_codes, cfg.bit_depth),
-        mse=float(np.mean(error**2)),
-        max_error=float(np.max(np.abs(error))),
+        mse=mse,
+        max_error=max_error,
         encoder_seconds=video.seconds,
         decoder_seconds=decoded.seconds,
         decode_seconds=decode_seconds,

@@ -19,7 +19,8 @@ from ftm import _core
 from ftm.codecs import Decoder, Encoder, make_decoder, make_encoder
 from ftm.config import Config, ConfigError
 from ftm.io import DEFAULT_TENSOR_NAME
-from ftm.maps import decode_map, encode_map, md5
+from ftm.maps import decode_map, encode_map
+from ftm.records import md5
 
 __all__ = [
     "EncodeResult",

@@ -16,7 +16,7 @@ import numpy as np
 from ftm import _core
 from ftm.config import Config
 from ftm.entropy import decode_levels
-from ftm.maps import SOURCE_DTYPES, md5
+from ftm.records import hash_box, new_record, reconstruction_error, source_tensor
 from ftm.vectors import NORMALIZATIONS, VectorPayload, encode_vectors, vectors_from_levels
 
 __all__ = ["VectorResult", "encode_vector_record", "decode_vector_record"]
@@ -56,22 +56,14 @@ def _payload_of(record: "_core.TensorRecord") -> VectorPayload:
 
 def encode_vector_record(x: np.ndarray, name: str, cfg: Config) -> VectorResult:
     """Code one N x D float tensor into a tensor record."""
-    a = np.asarray(x)
-    if a.ndim != 2:
-        raise ValueError(f"tensor {name!r}: feature vectors must be N x D, got shape {a.shape}")
-    if a.dtype not in SOURCE_DTYPES:
-        raise ValueError(f"tensor {name!r}: expected float16/32/64, got dtype {a.dtype}")
+    a = source_tensor(x, name, 2, "feature vectors must be N x D")
     payload = encode_vectors(a, cfg.qp, cfg.normalization, cfg.scale, cfg.reconstruction == "midpoint")
     t0 = time.perf_counter()
     levels = decode_levels(payload.levels, payload.n, payload.d)
     features = vectors_from_levels(levels, payload)
     decode_seconds = time.perf_counter() - t0
 
-    record = _core.TensorRecord()
-    record.name = name
-    record.kind = _core.FeatureKind.VECTOR
-    record.source_dtype = SOURCE_DTYPES[a.dtype]
-    record.dims = list(a.shape)
+    record = new_record(a, name, _core.FeatureKind.VECTOR)
     box = _core.ScalarQuantBox()
     box.qp = payload.qp
     box.reconstruction = int(payload.midpoint)
@@ -82,17 +74,15 @@ def encode_vector_record(x: np.ndarray, name: str, cfg: Config) -> VectorResult:
     if payload.norms is not None:
         record.norms = payload.norms
     record.cabac = payload.levels
-    digest = _core.HashBox()
-    digest.codes_md5, digest.features_md5 = md5(levels), md5(features)
-    record.hash = digest
+    record.hash = hash_box(levels, features)
 
-    error = features.astype(np.float64) - a.astype(np.float64)
+    mse, max_error = reconstruction_error(features, a)
     return VectorResult(
         record=record,
         levels=levels,
         features=features,
-        mse=float(np.mean(error**2)) if error.size else 0.0,
-        max_error=float(np.max(np.abs(error))) if error.size else 0.0,
+        mse=mse,
+        max_error=max_error,
         decode_seconds=decode_seconds,
     )
 

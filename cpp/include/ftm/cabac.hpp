@@ -106,14 +106,19 @@ inline void cabac_encoder_normalize(CabacEncoder& e) {
 }
 
 // Bin 1 takes the lower P(1) part of the interval.
-inline void cabac_encode_bin(CabacEncoder& e, CabacContext& c, int bin) {
-  const std::uint32_t bound = (e.range >> kCabacProbBits) * cabac_probability(c);
+// Keeps the part of the interval below `bound` for a 1 (the context's
+// symbol, or the end of the slice), the part above it for a 0.
+inline void cabac_encode_split(CabacEncoder& e, std::uint32_t bound, int bin) {
   if (bin) {
     e.range = bound;
   } else {
     e.low += bound;
     e.range -= bound;
   }
+}
+
+inline void cabac_encode_bin(CabacEncoder& e, CabacContext& c, int bin) {
+  cabac_encode_split(e, (e.range >> kCabacProbBits) * cabac_probability(c), bin);
   cabac_update(c, bin);
   cabac_encoder_normalize(e);
 }
@@ -145,13 +150,7 @@ inline void cabac_encode_bypass(CabacEncoder& e, int bin) {
 constexpr int kCabacTerminateShift = 7;
 
 inline void cabac_encode_terminate(CabacEncoder& e, int bin) {
-  const std::uint32_t bound = e.range >> kCabacTerminateShift;
-  if (bin) {
-    e.range = bound;
-  } else {
-    e.low += bound;
-    e.range -= bound;
-  }
+  cabac_encode_split(e, e.range >> kCabacTerminateShift, bin);
   cabac_encoder_normalize(e);
 }
 
@@ -183,17 +182,20 @@ inline void cabac_decoder_normalize(CabacDecoder& d) {
   }
 }
 
-inline int cabac_decode_bin(CabacDecoder& d, CabacContext& c) {
-  const std::uint32_t bound = (d.range >> kCabacProbBits) * cabac_probability(c);
-  int bin;
+// Splits the interval at `bound`: the lower part codes 1 (the context's
+// symbol, or the end of the slice), the upper part 0. Returns the bin.
+inline int cabac_decode_split(CabacDecoder& d, std::uint32_t bound) {
   if (d.code < bound) {
     d.range = bound;
-    bin = 1;
-  } else {
-    d.code -= bound;
-    d.range -= bound;
-    bin = 0;
+    return 1;
   }
+  d.code -= bound;
+  d.range -= bound;
+  return 0;
+}
+
+inline int cabac_decode_bin(CabacDecoder& d, CabacContext& c) {
+  const int bin = cabac_decode_split(d, (d.range >> kCabacProbBits) * cabac_probability(c));
   cabac_update(c, bin);
   cabac_decoder_normalize(d);
   return bin;
@@ -224,16 +226,7 @@ inline std::uint32_t cabac_decode_bypass_bits(CabacDecoder& d, int count) {
 inline int cabac_decode_bypass(CabacDecoder& d) { return static_cast<int>(cabac_decode_bypass_bits(d, 1)); }
 
 inline int cabac_decode_terminate(CabacDecoder& d) {
-  const std::uint32_t bound = d.range >> kCabacTerminateShift;
-  int bin;
-  if (d.code < bound) {
-    d.range = bound;
-    bin = 1;
-  } else {
-    d.code -= bound;
-    d.range -= bound;
-    bin = 0;
-  }
+  const int bin = cabac_decode_split(d, d.range >> kCabacTerminateShift);
   cabac_decoder_normalize(d);
   return bin;
 }

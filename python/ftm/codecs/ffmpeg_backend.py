@@ -148,24 +148,6 @@ def ctu_size(height: int, width: int) -> int:
     return 64 if side >= 64 else 32 if side >= 32 else 16
 
 
-def x265_settings(qp: int, intra_period: int, picture_hash: bool) -> Dict[str, str]:
-    """The x265 parameters both x265 back ends fix.
-
-    ipratio/pbratio 1: the same QP on I, P and B pictures (x265 otherwise
-    codes I pictures at QP - 3 in constant-QP mode). info 0: no SEI with the
-    encoder's options, which hold the CPU's feature bits and would make the
-    bytes depend on the machine.
-    """
-    return {
-        "qp": str(qp),
-        "ipratio": "1",
-        "pbratio": "1",
-        "keyint": str(intra_period),
-        "info": "0",
-        "hash": "1" if picture_hash else "0",
-    }
-
-
 def check_x265_params(params: Optional[Mapping[str, object]]) -> Dict[str, Optional[str]]:
     """Extra x265 parameters, {name: value}; None stands for a flag given as True."""
     out: Dict[str, Optional[str]] = {}
@@ -235,7 +217,50 @@ def finish_stream(stream: bytes, height: int, width: int, coded_bits: int, what:
     return stream
 
 
-class X265FfmpegEncoder(Encoder):
+class X265Options:
+    """The options both x265 back ends take, checked once, and the x265
+    parameters FTM fixes from them."""
+
+    def _set_x265_options(
+        self,
+        preset: str,
+        tune: Optional[str],
+        intra_period: int,
+        picture_hash: bool,
+        threads: Optional[int],
+        x265_params: Optional[Mapping[str, object]],
+    ) -> None:
+        self.preset = check_choice("preset", preset, X265_PRESETS)
+        self.tune = check_choice("tune", tune, X265_TUNES, allow_none=True)
+        self.intra_period = check_intra_period(intra_period)
+        self.picture_hash = bool(picture_hash)
+        self.threads = check_threads(threads)
+        self.x265_params = check_x265_params(x265_params)
+
+    def x265_settings(self, qp: int) -> Dict[str, str]:
+        """The x265 parameters both back ends fix.
+
+        ipratio/pbratio 1: the same QP on I, P and B pictures (x265 otherwise
+        codes I pictures at QP - 3 in constant-QP mode). info 0: no SEI with the
+        encoder's options, which hold the CPU's feature bits and would make the
+        bytes depend on the machine. pools/frame-threads: the thread count, when
+        one is given (it does not change the bytes).
+        """
+        settings = {
+            "qp": str(qp),
+            "ipratio": "1",
+            "pbratio": "1",
+            "keyint": str(self.intra_period),
+            "info": "0",
+            "hash": "1" if self.picture_hash else "0",
+        }
+        if self.threads is not None:
+            settings["pools"] = str(self.threads)
+            settings["frame-threads"] = str(min(self.threads, 16))
+        return settings
+
+
+class X265FfmpegEncoder(X265Options, Encoder):
     """libx265 through the ffmpeg binary; the default back end.
 
     Options:
@@ -268,12 +293,7 @@ class X265FfmpegEncoder(Encoder):
         ffmpeg: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> None:
-        self.preset = check_choice("preset", preset, X265_PRESETS)
-        self.tune = check_choice("tune", tune, X265_TUNES, allow_none=True)
-        self.intra_period = check_intra_period(intra_period)
-        self.picture_hash = bool(picture_hash)
-        self.threads = check_threads(threads)
-        self.x265_params = check_x265_params(x265_params)
+        self._set_x265_options(preset, tune, intra_period, picture_hash, threads, x265_params)
         self.timeout = check_timeout(timeout)
         self.exe = find_ffmpeg(ffmpeg)
         self._ffmpeg = _ffmpeg_python()
@@ -288,12 +308,9 @@ class X265FfmpegEncoder(Encoder):
         return f"libx265 {x265_version} (ffmpeg {ffmpeg_version})"
 
     def command(self, height: int, width: int, coded_bits: int, qp: int) -> list:
-        params = x265_settings(qp, self.intra_period, self.picture_hash)
+        params = self.x265_settings(qp)
         params["ctu"] = str(ctu_size(height, width))  # explicit: older ffmpeg wrappers do not shrink it
         params["log-level"] = "error"
-        if self.threads is not None:
-            params["pools"] = str(self.threads)
-            params["frame-threads"] = str(min(self.threads, 16))
         params.update({k: "1" if v is None else v for k, v in self.x265_params.items()})  # user's ctu wins
         ff = self._ffmpeg
         options = {"format": "hevc", "vcodec": "libx265", "preset": self.preset}

@@ -21,18 +21,7 @@ from ftm.codecs.base import (
     check_qp,
     check_timeout,
 )
-from ftm.codecs.ffmpeg_backend import (
-    X265_MIN_SIDE,
-    X265_PRESETS,
-    X265_TUNES,
-    check_choice,
-    check_intra_period,
-    check_threads,
-    check_x265_params,
-    ctu_size,
-    finish_stream,
-    x265_settings,
-)
+from ftm.codecs.ffmpeg_backend import X265_MIN_SIDE, X265Options, ctu_size, finish_stream
 
 __all__ = ["X265Encoder", "find_x265"]
 
@@ -75,7 +64,7 @@ def _version(exe: str) -> Tuple[str, Tuple[int, ...]]:
     return version.group(1), tuple(int(d) for d in re.findall(r"(\d+)bit", build.group(1)))
 
 
-class X265Encoder(Encoder):
+class X265Encoder(X265Options, Encoder):
     """The ``x265`` command-line encoder found on PATH.
 
     Same settings as :class:`X265FfmpegEncoder`. Options:
@@ -101,12 +90,7 @@ class X265Encoder(Encoder):
         executable: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> None:
-        self.preset = check_choice("preset", preset, X265_PRESETS)
-        self.tune = check_choice("tune", tune, X265_TUNES, allow_none=True)
-        self.intra_period = check_intra_period(intra_period)
-        self.picture_hash = bool(picture_hash)
-        self.threads = check_threads(threads)
-        self.x265_params = check_x265_params(x265_params)
+        self._set_x265_options(preset, tune, intra_period, picture_hash, threads, x265_params)
         self.reconstruction = bool(reconstruction)
         self.timeout = check_timeout(timeout)
         self.exe = find_x265(executable)
@@ -143,10 +127,8 @@ class X265Encoder(Encoder):
             cmd.append(f"--tune={self.tune}")
         if "ctu" not in self.x265_params:
             cmd.append(f"--ctu={ctu_size(height, width)}")
-        for key, value in x265_settings(qp, self.intra_period, self.picture_hash).items():
+        for key, value in self.x265_settings(qp).items():
             cmd.append(f"--no-{key}" if key == "info" and value == "0" else f"--{key}={value}")
-        if self.threads is not None:
-            cmd += [f"--pools={self.threads}", f"--frame-threads={min(self.threads, 16)}"]
         for key, value in self.x265_params.items():
             cmd.append(f"--{key}" if value is None else f"--{key}={value}")
         cmd += ["--log-level=error", "--no-progress", f"--output={output}"]
