@@ -22,7 +22,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import numpy as np
 
 import ftm
-import ftm.codecs as codecs
+from ftm.codecs import video as codecs
 
 
 @dataclass(frozen=True)

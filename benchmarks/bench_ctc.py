@@ -60,7 +60,7 @@ CLEAN_ENV = dict(os.environ)
 
 def ftm_ctc(args: List[str]) -> float:
     """Wall time of one ftm-ctc run (it must succeed)."""
-    command = [sys.executable, "-m", "ftm.ctc", *args, "--no-progress"]
+    command = [sys.executable, "-m", "ftm.cli.ctc", *args, "--no-progress"]
     t0 = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=CLEAN_ENV)
     seconds = time.perf_counter() - t0
@@ -105,7 +105,7 @@ def _scaling_matrix(work: Path, images: int) -> List[str]:
         f"CodecConfig : {ROOT / 'cfg' / 'ctc_qp22.cfg'}\nConfiguration : x265 Encoder=x265-ffmpeg\n"
     )
     base = ["-c", str(cfg), f"--FeatureSetDir={work / 'featuresets'}", "--threads", "1"]
-    subprocess.run([sys.executable, "-m", "ftm.ctc", *base, "-o", str(work / "warmup"), "--list"], check=True,
+    subprocess.run([sys.executable, "-m", "ftm.cli.ctc", *base, "-o", str(work / "warmup"), "--list"], check=True,
                    capture_output=True, env=CLEAN_ENV)  # fmt: skip
     return base
 

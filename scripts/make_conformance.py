@@ -25,10 +25,10 @@ import numpy as np
 
 import ftm
 from ftm import _core
-from ftm.conformance import MANIFEST, check_malformed, check_stream
+from ftm.stream.conformance import MANIFEST, check_malformed, check_stream
 from ftm.data import default_features
-from ftm.records import md5
-from ftm.streams import decode_record, encode_tensors, video_decoder
+from ftm.stream.records import md5
+from ftm.stream.coding import RecordDecoder, encode_tensors
 
 
 def relu_features(shape, seed, signed=False):
@@ -174,10 +174,11 @@ def malformed_cases(valid: Dict[str, bytes]) -> Dict[str, Tuple[str, str, bytes]
 
 def expected_of(data: bytes) -> Dict:
     stream = _core.parse_stream(data)
-    video = video_decoder("ffmpeg") if any(r.kind == _core.FeatureKind.MAP for r in stream.tensors) else None
+    records = RecordDecoder()
     tensors = {}
     for record in stream.tensors:
-        codes, features = decode_record(record, video)
+        decoded = records.decode(record, verify=False)
+        codes, features = decoded.codes, decoded.features
         tensors[record.name] = {"shape": list(features.shape), "codes_md5": md5(codes).hex(), "features_md5": md5(features).hex()}
     return tensors
 

@@ -30,17 +30,17 @@ OUT_DIR = Path(__file__).resolve().parent.parent / "python" / "ftm" / "data"
 
 def make_default_input():
     """The default tensor (1 x C x H x W float32) and its provenance record."""
-    from ftm.extract.efficientnet_lite import efficientnet_lite0
+    from ftm.models.efficientnet_lite import efficientnet_lite0
     from ftm.extract.featureset import array_sha256
     from ftm.extract.images import CENTRE_VIEWS, bundled_photos, preprocessed_batches
     from ftm.extract.pipeline import software_versions
-    from ftm.extract.split import torch
+    from ftm.models.split import torch
 
     torch.set_num_threads(1)
     network = efficientnet_lite0()
     (photo,) = [p for p in bundled_photos() if p.name == PHOTO]
     prep_info = network.info["preprocessing"]
-    from ftm.extract.images import Preprocessing
+    from ftm.models.preprocessing import Preprocessing
 
     prep = Preprocessing(prep_info["size"], tuple(prep_info["mean"]), tuple(prep_info["std"]))
     ((metas, batch),) = list(preprocessed_batches([photo], CENTRE_VIEWS, prep, batch_size=1))

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ftm import _core
-from ftm._core import BitstreamError
+from ftm.errors import BitstreamError
 
 
 def map_record(name="features"):

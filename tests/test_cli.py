@@ -11,7 +11,7 @@ import pytest
 import ftm
 from ftm.cli import decode as decode_cli
 from ftm.cli import encode as encode_cli
-from ftm.cli._common import run_tool
+from ftm.cli._tool import run_tool
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CTC22 = os.path.join(ROOT, "cfg", "ctc_qp22.cfg")
@@ -66,7 +66,7 @@ def test_short_options_override_and_reconstruction(tmp_path):
 def test_decode_verifies_md5(tmp_path, capsys):
     out = str(tmp_path / "f.ftm")
     assert encode(["-c", CTC22, "-b", out, "--quiet"]) == 0
-    digest = ftm.records.md5(ftm.decode(read(out))).hex()
+    digest = ftm.stream.records.md5(ftm.decode(read(out))).hex()
     target = str(tmp_path / "r.npy")
     assert decode(["-b", out, "-o", target, "--verify-md5", digest]) == 0
     assert digest in capsys.readouterr().out

@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 
 import ftm
-import ftm.codecs as codecs
-from ftm.codecs import CodecError, CodecNotFoundError, hevc
-from ftm.codecs.hm import HM_DIR_ENV
+from ftm.codecs import video as codecs
+from ftm.codecs.video import hevc_syntax as hevc
+from ftm.errors import CodecError, CodecNotFoundError
+from ftm.codecs.video.hm import HM_DIR_ENV
 
 
 def _available(kind: str, name: str, **options) -> bool:
@@ -433,7 +434,7 @@ def test_hm_binaries_are_found_below_the_folder(tmp_path):
         tool = folder / "TAppEncoder"
         tool.write_text("#!/bin/sh\n")
         tool.chmod(0o755)
-    from ftm.codecs.hm import find_hm
+    from ftm.codecs.video.hm import find_hm
 
     assert find_hm("TAppEncoder", str(tmp_path)) == str(release / "TAppEncoder")
     static = tmp_path / "bin" / "TAppEncoderStatic"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import ftm.codecs as codecs
-from ftm.codecs import CodecError, hevc
+from ftm.codecs import video as codecs
+from ftm.codecs.video import hevc_syntax as hevc
+from ftm.errors import CodecError
 
 
 @pytest.fixture(scope="module")

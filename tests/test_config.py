@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from ftm.config import KEYS, Config, ConfigError, describe_keys
+from ftm.errors import ConfigError
+from ftm.stream.config import KEYS, Config, describe_codec_keys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -52,7 +53,7 @@ def test_errors_name_file_and_line(tmp_path, text, match):
 
 
 def test_override_errors_name_the_argument():
-    with pytest.raises(ConfigError, match="command line argument 2: unknown key 'Qp'"):
+    with pytest.raises(ConfigError, match="command line --Qp=3: unknown key 'Qp'"):
         Config.load([], ["--QP=22", "--Qp=3"])
     with pytest.raises(ConfigError, match="expected --Key=Value"):
         Config.load([], ["QP=22"])
@@ -64,7 +65,10 @@ def test_override_errors_name_the_argument():
         ({"quantizer": "minmax", "minmax_range": "fixed"}, "needs MinMaxLow and MinMaxHigh"),
         ({"quantizer": "minmax", "minmax_range": "fixed", "minmax_low": 2.0, "minmax_high": 1.0}, "must be below"),
         ({"tile_grid": (2, 2)}, "Packing : tiled only"),
-        ({"normalization": "scale"}, "positive Scale"),
+        ({"feature_kind": "vector", "normalization": "scale"}, "positive Scale"),
+        ({"normalization": "l2"}, "Normalization applies to FeatureKind : vector, not to"),
+        ({"hm_picture_hash": False}, "HmPictureHash applies to Encoder : hm, not to"),
+        ({"feature_kind": "vector", "packing": "tiled"}, "Packing applies to FeatureKind : map"),
         ({"qp": 52}, r"outside HEVC's range \[0, 51\] at BitDepth 8"),
         ({"qp": -13, "bit_depth": 10}, r"\[-12, 51\]"),
     ],
@@ -77,7 +81,7 @@ def test_inconsistent_settings(fields, match):
 def test_missing_file_and_unknown_field():
     with pytest.raises(ConfigError, match="does not exist"):
         Config.load(["/nonexistent.cfg"])
-    with pytest.raises(ConfigError, match="unexpected keyword"):
+    with pytest.raises(ConfigError, match="Config has no setting 'bogus'"):
         Config.load([], bogus=1)
 
 
@@ -86,7 +90,7 @@ def test_vector_qp_range_is_the_scalar_quantizers():
 
 
 def test_every_key_is_documented_and_round_trips():
-    text = describe_keys()
+    text = describe_codec_keys()
     for key in KEYS:
         assert key.name in text
     cfg = Config()

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from ftm.cli import conformance as conformance_cli
-from ftm.conformance import check_folder
+from ftm.stream.conformance import check_folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FOLDER = os.path.join(ROOT, "conformance")

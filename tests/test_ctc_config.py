@@ -8,9 +8,11 @@ import os
 import numpy as np
 import pytest
 
-from ftm.config import KEYS, ConfigError, Key, read_settings
+from ftm.errors import ConfigError
+from ftm.settings import Key, read_settings
+from ftm.stream.config import KEYS
 from ftm.ctc import CtcConfig, expand_jobs, load_ctc_config
-from ftm.ctc.cli import main as ctc_main
+from ftm.cli.ctc import main as ctc_main
 from ftm.ctc.matrix import job_cost
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -73,7 +75,7 @@ def test_later_values_win_and_configurations_accumulate(tmp_path):
         ("two", (("Packing", "tiled"),)),
         ("three", (("Encoder", "x265"),)),
     ]
-    assert cfg.variants()[0].where == f"{b}:2" and cfg.variants()[2].where == "command line argument 1"
+    assert cfg.variants()[0].where == f"{b}:2" and cfg.variants()[2].where == "command line --Configuration=three Encoder=x265"
     assert cfg.where("qps") == f"{b}:1"
 
 
@@ -117,12 +119,12 @@ def test_errors_name_file_and_line(tmp_path, text, match):
 
 
 def test_override_errors_name_the_argument():
-    with pytest.raises(ConfigError, match="command line argument 2: unknown key 'Qps'"):
+    with pytest.raises(ConfigError, match="command line --Qps=3: unknown key 'Qps'"):
         load_ctc_config([], ["--QPs=22", "--Qps=3"])
 
 
 def test_cli_reports_config_errors_with_usage_status(tmp_path, capsys):
-    from ftm.cli._common import run_tool
+    from ftm.cli._tool import run_tool
 
     path = write(tmp_path, "bad.cfg", "QPs : 22\nLayerz : head\n")
     assert run_tool("ftm-ctc", ctc_main, ["-c", path]) == 2
@@ -137,7 +139,7 @@ def test_read_settings_serves_any_key_registry():
     origins = {}
     values = read_settings([], ["--Size=3", "--Item=a", "--Size=4", "--Item=b"], keys, origins=origins)
     assert values == {"size": 4, "items": ("a", "b")}
-    assert origins == {"size": "command line argument 3", "items": ("command line argument 2", "command line argument 4")}
+    assert origins == {"size": "command line --Size=4", "items": ("command line --Item=a", "command line --Item=b")}
     assert all(not k.repeat for k in KEYS)
 
 

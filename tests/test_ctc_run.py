@@ -115,9 +115,9 @@ def test_a_job_is_what_its_record_says(local_run, shared):
     import torch
 
     import ftm
-    from ftm.evaluate import evaluate_layer
+    from ftm.evaluation import evaluate_layer
     from ftm.extract.featureset import read_feature_set
-    from ftm.extract.pipeline import load_network
+    from ftm.models import load_network
 
     cfg, out, _ = local_run
     _, jobs = plan(cfg, log=lambda m: None)
@@ -234,7 +234,7 @@ def _alive(pid):
 
 
 def _start(out, shared):
-    command = [sys.executable, "-m", "ftm.ctc", "-c", TINY, "-o", str(out), f"--FeatureSetDir={shared}",
+    command = [sys.executable, "-m", "ftm.cli.ctc", "-c", TINY, "-o", str(out), f"--FeatureSetDir={shared}",
                "--QPs=12,22,32,42", "-j", "1", "--threads", "1", "--no-progress"]  # fmt: skip
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
@@ -268,7 +268,7 @@ def test_interrupted_and_killed_runs_lose_nothing_and_count_nothing_twice(local_
     second = {p: (out / "jobs" / p).read_bytes() for p in os.listdir(out / "jobs") if p.endswith(".json")}
     assert all(second[p] == data for p, data in first.items())  # nothing finished was redone
 
-    done = subprocess.run([sys.executable, "-m", "ftm.ctc", "-c", TINY, "-o", str(out), f"--FeatureSetDir={shared}",
+    done = subprocess.run([sys.executable, "-m", "ftm.cli.ctc", "-c", TINY, "-o", str(out), f"--FeatureSetDir={shared}",
                            "--QPs=12,22,32,42", "-j", "2", "--no-progress"], capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr
     finished_before = int(re.search(r"(\d+) finished before", done.stdout).group(1))

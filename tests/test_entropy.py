@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 import ftm
-import ftm.entropy
+import ftm.kernels.level_coder
 
 I32 = np.iinfo(np.int32)
 
 
 def test_docstring_examples_run():
-    assert doctest.testmod(ftm.entropy, raise_on_error=False).failed == 0
+    assert doctest.testmod(ftm.kernels.level_coder, raise_on_error=False).failed == 0
 
 
 def round_trip(levels, **options):

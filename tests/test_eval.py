@@ -9,7 +9,9 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="ftm-eval runs the network: needs torch (pip install 'ftm[extract]'); CI installs it")
 
-from ftm.evaluate import RECONSTRUCTION_LOADERS, evaluate_layer, format_table, load_reconstruction, main  # noqa: E402
+from ftm.cli._tool import run_tool  # noqa: E402
+from ftm.cli.eval import main  # noqa: E402
+from ftm.evaluation import RECONSTRUCTION_LOADERS, evaluate_layer, format_table, load_reconstruction  # noqa: E402
 from ftm.extract.featureset import save_layer_file  # noqa: E402
 from ftm.extract.images import DEFAULT_VIEWS, bundled_photos  # noqa: E402
 from ftm.extract.pipeline import extract_feature_set  # noqa: E402
@@ -17,7 +19,7 @@ from ftm.extract.pipeline import extract_feature_set  # noqa: E402
 
 @pytest.fixture(scope="module")
 def feature_set(tmp_path_factory):
-    from ftm.extract.efficientnet_lite import efficientnet_lite0
+    from ftm.models.efficientnet_lite import efficientnet_lite0
 
     torch.set_num_threads(2)
     photos = [p for p in bundled_photos() if p.name in ("skimage/chelsea", "skimage/rocket")]
@@ -28,7 +30,7 @@ def feature_set(tmp_path_factory):
 
 def run_eval(tmp_path, *args):
     out = tmp_path / "fidelity.json"
-    rc = main(["--threads", "2", "-o", str(out), *args])
+    rc = run_tool("ftm-eval", main, ["--threads", "2", "-o", str(out), *args])
     return rc, (json.loads(out.read_text()) if rc == 0 else None)
 
 
@@ -63,7 +65,7 @@ def test_damaged_features_lose_fidelity(feature_set, tmp_path):
 
 
 def test_evaluate_layer_matches_the_metrics_on_the_networks_outputs(feature_set):
-    from ftm.extract.pipeline import load_network
+    from ftm.models import load_network
 
     net = load_network()
     x = feature_set.features("block10")
@@ -111,9 +113,9 @@ def test_reconstruction_inputs(feature_set, tmp_path):
 def test_cli_errors_are_reported_not_raised(feature_set, tmp_path, capsys):
     np.save(tmp_path / "bad.npy", np.zeros((6, 112, 14, 13), np.float32))
     rc, _ = run_eval(tmp_path, "-f", str(feature_set.path), "-l", "block10", "-r", str(tmp_path / "bad.npy"))
-    assert rc == 2 and "pristine shape" in capsys.readouterr().err
+    assert rc == 1 and "pristine shape" in capsys.readouterr().err  # the work failed
     rc, _ = run_eval(tmp_path, "-f", str(feature_set.path), "-r", str(tmp_path / "bad.npy"))
-    assert rc == 2 and "choose one with -l" in capsys.readouterr().err
+    assert rc == 2 and "choose one with -l" in capsys.readouterr().err  # the command line is incomplete
     assert not (tmp_path / "fidelity.json").exists()
 
 

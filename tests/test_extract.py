@@ -8,10 +8,12 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="split inference needs torch (pip install 'ftm[extract]'); CI installs it")
 
-from ftm.extract.efficientnet_lite import PREPROCESSING, efficientnet_lite0, load_reference_model  # noqa: E402
+from ftm.models.efficientnet_lite import PREPROCESSING, efficientnet_lite0, load_reference_model  # noqa: E402
 from ftm.extract.images import CENTRE_VIEWS, DEFAULT_VIEWS, bundled_photos, preprocessed_batches  # noqa: E402
-from ftm.extract.pipeline import extract_feature_set, main  # noqa: E402
-from ftm.extract.split import capture_module_outputs  # noqa: E402
+from ftm.extract.pipeline import extract_feature_set  # noqa: E402
+from ftm.cli._tool import run_tool  # noqa: E402
+from ftm.cli.extract import main  # noqa: E402
+from ftm.models.split import capture_module_outputs  # noqa: E402
 
 SHAPES = {
     "stem": (32, 112, 112),
@@ -149,12 +151,12 @@ def test_ftm_extract_on_a_folder(tmp_path, capsys):
     assert [(i["name"], i["label"]) for i in manifest["images"]] == [("cat/chelsea.png@centre", "cat"), ("coins.png@centre", None)]
     assert list(manifest["layers"]) == ["block15"]
     # A second run refuses to overwrite.
-    assert main(["-i", str(tmp_path / "img"), "-o", str(tmp_path / "fs"), "-l", "block15", "--no-progress"]) == 2
+    assert run_tool("ftm-extract", main, ["-i", str(tmp_path / "img"), "-o", str(tmp_path / "fs"), "-l", "block15", "--no-progress"]) == 1
     assert "exists" in capsys.readouterr().err
 
 
 def test_ftm_extract_lists_layers_and_rejects_unknown_ones(tmp_path, capsys):
     assert main(["--list-layers"]) == 0
     assert "block10    112 x 14 x 14" in capsys.readouterr().out
-    assert main(["-o", str(tmp_path / "x"), "-l", "block3", "--limit", "1", "--no-progress"]) == 2
+    assert run_tool("ftm-extract", main, ["-o", str(tmp_path / "x"), "-l", "block3", "--limit", "1", "--no-progress"]) == 2
     assert "unknown split point" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("safetensors", reason="feature sets need safetensors (pip install 'ftm[extract]')")
 
-from ftm.extract import require  # noqa: E402
+from ftm._optional import require  # noqa: E402
 from ftm.extract.featureset import (  # noqa: E402
     MANIFEST,
     FeatureSetError,

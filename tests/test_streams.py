@@ -7,11 +7,13 @@ import pytest
 
 import ftm
 from ftm import _core
-from ftm.codecs import CodecError, make_decoder
-from ftm.codecs.libde265 import find_dec265
-from ftm.maps import layout_of, quant_params_of
-from ftm.records import md5
-from ftm.streams import decode_record
+from ftm.codecs.video import make_decoder
+from ftm.errors import CodecError
+from ftm.codecs.video.libde265 import find_dec265
+from ftm.codecs.video_maps import layout_of, quant_params_of
+from ftm.stream.records import md5
+from ftm.codecs.options import DecodeOptions
+from ftm.stream.coding import RecordDecoder
 
 HM_DIR = os.environ.get("FTM_HM_DIR")
 
@@ -96,8 +98,8 @@ def test_independent_decoder_gives_the_same_features(bits, packing):
     x = features((2, 5, 7, 11), seed=bits)
     data = ftm.encode(x, {"QP": "27", "BitDepth": str(bits), "Packing": packing})
     record = _core.parse_stream(data).tensors[0]
-    ours, _ = decode_record(record, make_decoder("ffmpeg"))
-    theirs, _ = decode_record(record, make_decoder("libde265"))
+    ours = RecordDecoder(DecodeOptions(decoder="ffmpeg")).decode(record).codes
+    theirs = RecordDecoder(DecodeOptions(decoder="libde265")).decode(record).codes
     np.testing.assert_array_equal(ours, theirs)
     assert md5(theirs) == record.hash.codes_md5
 

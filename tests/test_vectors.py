@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 import ftm
-import ftm.vectors
+import ftm.codecs.sq_vectors
 
 
 def test_docstring_examples_run():
-    assert doctest.testmod(ftm.vectors, raise_on_error=False).failed == 0
+    assert doctest.testmod(ftm.codecs.sq_vectors, raise_on_error=False).failed == 0
 
 
 @pytest.fixture

@@ -31,8 +31,17 @@ std::array<std::uint8_t, 16> md5_from(const py::bytes& b) {
 }  // namespace
 
 void register_bitstream(py::module_& m) {
-  // A ValueError subclass in Python: malformed input, like numpy's errors.
-  py::register_exception<BitstreamError>(m, "BitstreamError", PyExc_ValueError);
+  // ftm.errors.BitstreamError (FtmError, ValueError): the Python class is the
+  // one FTM's error family defines, so `except ftm.FtmError` catches it too.
+  static py::handle error_class = py::object(py::module_::import("ftm.errors").attr("BitstreamError")).release();
+  m.attr("BitstreamError") = error_class;
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const BitstreamError& e) {
+      PyErr_SetString(error_class.ptr(), e.what());
+    }
+  });
 
   py::enum_<FeatureKind>(m, "FeatureKind").value("MAP", FeatureKind::kMap).value("VECTOR", FeatureKind::kVector);
   py::enum_<SourceDtype>(m, "SourceDtype")

@@ -17,6 +17,7 @@ from typing import Dict, Mapping
 import numpy as np
 
 from ftm._atomic import write_bytes_atomic as write_atomic
+from ftm.errors import InputError
 
 __all__ = ["load_features", "save_features", "write_atomic", "DEFAULT_TENSOR_NAME"]
 
@@ -39,12 +40,12 @@ def load_features(path: str) -> Dict[str, np.ndarray]:
         loaded = load_file(path)
         tensors = {name: loaded[name] for name in sorted(loaded)}
     else:
-        raise ValueError(f"input {path!r}: unsupported extension {ext!r}; use .npy, .npz or .safetensors")
+        raise InputError(f"input {path!r}: unsupported extension {ext!r}; use .npy, .npz or .safetensors")
     if not tensors:
-        raise ValueError(f"input {path!r} holds no tensor")
+        raise InputError(f"input {path!r} holds no tensor")
     for name, a in tensors.items():
         if a.dtype.kind != "f" or a.dtype.itemsize not in (2, 4, 8):
-            raise ValueError(f"input {path!r}: tensor {name!r} has dtype {a.dtype}; expected float16/32/64")
+            raise InputError(f"input {path!r}: tensor {name!r} has dtype {a.dtype}; expected float16/32/64")
     return tensors
 
 

@@ -11,8 +11,9 @@ when any stream fails.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import List, Optional
+
+from ftm.codecs.video import DECODERS
 
 PROG = "ftm-conformance"
 
@@ -21,7 +22,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Check .ftm conformance streams.")
     p.add_argument("folder", nargs="?", default="conformance", help="conformance folder with expected.json (default: ./conformance)")
     p.add_argument("--trace", metavar="FILE", help="print every syntax element of one stream, HM-trace style, and exit")
-    p.add_argument("--Decoder", choices=("ffmpeg", "hm"), default="ffmpeg", help="HEVC decoder back end")
+    p.add_argument("--Decoder", choices=sorted(DECODERS), default="ffmpeg", help="video decoder back end of feature-map records")
     p.add_argument("--HmDir", default=None, metavar="DIR", help="folder of HM's TAppDecoder (default: $FTM_HM_DIR)")
     return p
 
@@ -37,7 +38,7 @@ def print_trace(path: str) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from ftm.conformance import check_folder
+    from ftm.stream.conformance import check_folder
 
     args = parser().parse_args(argv)
     if args.trace:
@@ -57,9 +58,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def console() -> None:
-    from ftm.cli._common import run_tool
+    from ftm.cli._tool import console as run
 
-    sys.exit(run_tool(PROG, main))
+    run(PROG, main)
 
 
 if __name__ == "__main__":

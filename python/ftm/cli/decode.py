@@ -20,7 +20,8 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from ftm.config import ConfigError
+from ftm.codecs.video import DECODERS
+from ftm.errors import ConfigError
 from ftm.io import save_features
 
 PROG = "ftm-decode"
@@ -31,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-b", "--bitstream", required=True, metavar="FILE", help="the .ftm stream")
     p.add_argument("-o", "--output", metavar="FILE", help="write the features here: .npy (one tensor), .npz or .safetensors")
     p.add_argument("--verify-md5", action="append", default=[], metavar="[NAME=]HEX", help="expected MD5 of a decoded float32 tensor (repeatable)")
-    p.add_argument("--Decoder", choices=("ffmpeg", "hm"), default="ffmpeg", help="HEVC decoder back end")
+    p.add_argument("--Decoder", choices=sorted(DECODERS), default="ffmpeg", help="video decoder back end of feature-map records")
     p.add_argument("--HmDir", default=None, metavar="DIR", help="folder of HM's TAppDecoder (default: $FTM_HM_DIR)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p
@@ -55,7 +56,7 @@ def expected_digests(specs: List[str], names: List[str]) -> Dict[str, str]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from ftm.streams import decode_all
+    from ftm.stream.coding import decode_all
 
     args = parser().parse_args(argv)
     with open(args.bitstream, "rb") as f:
@@ -81,9 +82,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def console() -> None:
-    from ftm.cli._common import run_tool
+    from ftm.cli._tool import console as run
 
-    sys.exit(run_tool(PROG, main))
+    run(PROG, main)
 
 
 if __name__ == "__main__":

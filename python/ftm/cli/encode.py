@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from typing import List, Optional
 
-from ftm.config import Config, ConfigError, describe_keys
+from ftm.errors import ConfigError
 from ftm.io import load_features, save_features, write_atomic
+from ftm.stream.config import Config, describe_codec_keys
 
 PROG = "ftm-encode"
 
@@ -52,12 +52,12 @@ def resolve(args: argparse.Namespace, rest: List[str]) -> Config:
 
 def main(argv: Optional[List[str]] = None) -> int:
     from ftm.data import default_features_path
-    from ftm.streams import backends, encode_tensors
-    from ftm.summary import format_table, summary_dict, write_summary
+    from ftm.stream.coding import encode_tensors
+    from ftm.stream.summary import format_table, summary_dict, write_summary
 
     args, rest = parser().parse_known_args(argv)
     if args.help_keys:
-        print(describe_keys())
+        print(describe_codec_keys())
         return 0
     cfg, quiet = resolve(args, rest), args.quiet
     if not cfg.input_file and cfg.feature_kind == "vector":
@@ -69,13 +69,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if cfg.recon_file:
         save_features(cfg.recon_file, result.reconstruction)
     summary_file = cfg.summary_file or os.path.splitext(cfg.bitstream_file)[0] + ".json"
-    if cfg.feature_kind == "map":
-        encoder_name, encoder_version = cfg.encoder, backends(cfg)[0].version()
-    else:
-        from ftm import __version__
-
-        encoder_name, encoder_version = "ftm-cabac", __version__
-    summary = summary_dict(result, cfg, encoder_name, encoder_version)
+    encoder_name, encoder_version = result.encoder
+    summary = summary_dict(result, cfg)
     summary["input_file"] = input_file
     summary["bitstream_file"] = cfg.bitstream_file
     write_summary(summary_file, summary)
@@ -89,9 +84,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def console() -> None:
-    from ftm.cli._common import run_tool
+    from ftm.cli._tool import console as run
 
-    sys.exit(run_tool(PROG, main))
+    run(PROG, main)
 
 
 if __name__ == "__main__":

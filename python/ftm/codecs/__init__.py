@@ -1,95 +1,70 @@
-"""HEVC back ends: external encoders and decoders behind one interface.
+"""Codecs: what turns a tensor into the payload of a stream record, and back.
 
->>> import numpy as np, ftm.codecs as codecs
->>> frames = np.zeros((3, 16, 24), np.uint16)            # 3 frames of 10-bit samples
->>> enc = codecs.make_encoder("x265-ffmpeg", preset="medium")
->>> coded = enc.encode(frames, bits=10, qp=22)
->>> dec = codecs.make_decoder("ffmpeg")
->>> decoded = dec.decode(coded.bitstream, 3, 16, 24, bits=10)
->>> bool((decoded.frames == frames).all()), coded.coded_bits
-(True, 10)
+- :mod:`~ftm.codecs.tensor_codec`: the interface every codec of a record kind implements;
+- :mod:`~ftm.codecs.video_maps`: feature maps through a video codec (``FeatureKind : map``);
+- :mod:`~ftm.codecs.sq_vectors`: feature vectors, scalar-quantized and level-coded
+  (``FeatureKind : vector``);
+- :mod:`~ftm.codecs.video`: the video back ends (x265 through ffmpeg, x265, HM;
+  ffmpeg, HM and libde265 decoders).
 
-Encoders (``make_encoder(name, **options)``; options in each class's doc):
+:data:`CODECS` is the registry the stream layer dispatches on: the single
+source of the ``FeatureKind`` names. A new codec is one :class:`TensorCodec`
+subclass in its own module, added here (and its record syntax to
+conformance/SPEC.md).
 
-* ``x265-ffmpeg`` (default): libx265 through imageio-ffmpeg's ffmpeg;
-  codes at 8, 10 or 12 bits.
-* ``x265``: the x265 command-line encoder on PATH; same settings.
-* ``hm``: HM's TAppEncoder, from ``hm_dir`` or $FTM_HM_DIR; codes at the
-  samples' own bit depth (8..16; above 12 needs an HM built for it).
-
-Decoders: ``ffmpeg`` (default), ``hm``, and ``libde265`` (dec265, a
-cross-check decoder that shares no code with the encoders).
-
-Every back end codes the frames unchanged at the smallest bit depth it
-supports that holds them, with one QP for every picture, all intra by
-default. QPs run over HEVC's range at the coded bit depth,
-[-6 * (coded_bits - 8), 51].
+The names of :mod:`ftm.codecs.video` (``make_encoder``, ``CodecError``, ...)
+were reachable here before 0.2 and still are, as deprecated aliases, for one
+release: import them from :mod:`ftm.codecs.video`.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Type
+import warnings
+from typing import Dict, Type
 
-from ftm.codecs.base import (
-    CodecError,
-    CodecNotFoundError,
-    DecodedVideo,
-    Decoder,
-    EncodedVideo,
-    Encoder,
-    qp_range,
-)
-from ftm.codecs.ffmpeg_backend import FfmpegDecoder, X265FfmpegEncoder
-from ftm.codecs.hm import HMDecoder, HMEncoder
-from ftm.codecs.libde265 import Dec265Decoder
-from ftm.codecs.x265_cli import X265Encoder
+from ftm import _core
+from ftm.codecs.options import DecodeOptions
+from ftm.codecs.sq_vectors import VectorCodec
+from ftm.codecs.tensor_codec import CodedTensor, DecodedTensor, TensorCodec
+from ftm.codecs.video_maps import MapCodec
+from ftm.errors import BitstreamError, ConfigError
 
-__all__ = [
-    "CodecError",
-    "CodecNotFoundError",
-    "DEFAULT_DECODER",
-    "DEFAULT_ENCODER",
-    "DECODERS",
-    "Dec265Decoder",
-    "DecodedVideo",
-    "Decoder",
-    "ENCODERS",
-    "EncodedVideo",
-    "Encoder",
-    "FfmpegDecoder",
-    "HMDecoder",
-    "HMEncoder",
-    "X265Encoder",
-    "X265FfmpegEncoder",
-    "make_decoder",
-    "make_encoder",
-    "qp_range",
-]
+__all__ = ["CODECS", "CodedTensor", "DecodeOptions", "DecodedTensor", "TensorCodec", "codec_for_kind", "codec_named"]
 
-ENCODERS: Dict[str, Type[Encoder]] = {cls.name: cls for cls in (X265FfmpegEncoder, X265Encoder, HMEncoder)}
-DECODERS: Dict[str, Type[Decoder]] = {cls.name: cls for cls in (FfmpegDecoder, HMDecoder, Dec265Decoder)}
-DEFAULT_ENCODER = X265FfmpegEncoder.name
-DEFAULT_DECODER = FfmpegDecoder.name
+CODECS: Dict[str, Type[TensorCodec]] = {cls.name: cls for cls in (MapCodec, VectorCodec)}
 
 
-def _make(kind: str, registry: Dict[str, Callable], name: str, options: dict):
-    if name not in registry:
-        raise ValueError(f"unknown {kind} {name!r}; expected one of {', '.join(registry)}")
+def codec_named(name: str) -> Type[TensorCodec]:
+    """The codec class of a ``FeatureKind`` name."""
     try:
-        return registry[name](**options)
-    except TypeError as exc:
-        if "unexpected keyword argument" in str(exc):
-            raise ValueError(
-                f"{kind} {name!r}: {exc}; see help(ftm.codecs.{registry[name].__name__})"
-            ) from exc
-        raise
+        return CODECS[name]
+    except KeyError:
+        raise ConfigError(f"unknown FeatureKind {name!r}; expected one of {', '.join(CODECS)}") from None
 
 
-def make_encoder(name: str = DEFAULT_ENCODER, **options) -> Encoder:
-    """The encoder back end ``name`` with its options; unknown names or options are errors."""
-    return _make("encoder", ENCODERS, name, options)
+def codec_for_kind(kind: "_core.FeatureKind") -> Type[TensorCodec]:
+    """The codec class of a record kind read from a stream."""
+    for cls in CODECS.values():
+        if cls.kind == kind:
+            return cls
+    raise BitstreamError(f"no codec of this FTM decodes records of kind {kind!r}")
 
 
-def make_decoder(name: str = DEFAULT_DECODER, **options) -> Decoder:
-    """The decoder back end ``name`` with its options; unknown names or options are errors."""
-    return _make("decoder", DECODERS, name, options)
+_VIDEO_NAMES = (
+    "CodecError", "CodecNotFoundError", "DEFAULT_DECODER", "DEFAULT_ENCODER", "DECODERS", "Dec265Decoder",
+    "DecodedVideo", "Decoder", "ENCODERS", "EncodedVideo", "Encoder", "FfmpegDecoder", "HMDecoder", "HMEncoder",
+    "X265Encoder", "X265FfmpegEncoder", "make_decoder", "make_encoder", "qp_range",
+)  # fmt: skip
+
+
+def __getattr__(name: str):
+    if name in _VIDEO_NAMES:
+        from ftm.codecs import video
+
+        warnings.warn(
+            f"ftm.codecs.{name} is deprecated since FTM 0.2; use ftm.codecs.video.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(video, name)
+    raise AttributeError(f"module 'ftm.codecs' has no attribute {name!r}")

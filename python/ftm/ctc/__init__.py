@@ -17,7 +17,7 @@ Modules: :mod:`~ftm.ctc.config` (keys, CtcConfig), :mod:`~ftm.ctc.matrix`
 a worker does), :mod:`~ftm.ctc.executors` (inline, local processes, Dask),
 :mod:`~ftm.ctc.store` (records), :mod:`~ftm.ctc.runner`,
 :mod:`~ftm.ctc.reports`, :mod:`~ftm.ctc.plots`, :mod:`~ftm.ctc.provenance`,
-:mod:`~ftm.ctc.cli`. Needs the "extract" extra (torch) to run jobs and the
+:mod:`ftm.cli.ctc` (the command line). Needs the "extract" extra (torch) to run jobs and the
 "ctc" extra (Dask, matplotlib) for clusters and plots.
 """
 

@@ -1,7 +1,7 @@
 """The common-test-condition file: which feature sets, layers, QPs and codec configurations to run.
 
 The same HM-style ``Key : Value  # comment`` syntax as FTM's codec configs,
-read by the same parser (:func:`ftm.config.read_settings`) with its own key
+read by the same parser (:func:`ftm.settings.read_settings`) with its own key
 registry :data:`CTC_KEYS`: several ``-c`` files, the last value winning,
 ``--Key=Value`` overrides, unknown keys and bad values reported as
 ``file:line``.
@@ -29,8 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ftm.config import Config, ConfigError, Key, choice_of, plain_text, describe_keys, parse_setting, read_settings
-from ftm.quantize import MAX_QP, MIN_QP
+from ftm.errors import ConfigError
+from ftm.kernels.quantize import MAX_QP, MIN_QP
+from ftm.models import MODELS
+from ftm.settings import Key, choice_of, describe_keys, parse_setting, plain_text, read_settings
+from ftm.stream.config import KEYS_BY_NAME, Config
 
 __all__ = ["BUNDLED", "CTC_KEYS", "CodecVariant", "CtcConfig", "describe_ctc_keys", "load_ctc_config"]
 
@@ -117,19 +120,18 @@ def _variant(text: str) -> CodecVariant:
             raise ValueError(f"configuration {name}: expected Key=Value, got {word!r}")
         if key in ("QP", "InputFile", "BitstreamFile", "ReconFile", "SummaryFile"):
             raise ValueError(f"configuration {name}: {key} is set by the runner, not per configuration")
-        parse_setting(key, value, f"configuration {name}")  # a bad codec key or value fails here, with this line
+        parse_setting(key, value, f"configuration {name}", KEYS_BY_NAME)  # a bad codec key or value fails here, with this line
         settings.append((key, value))
     return CodecVariant(name, tuple(settings))
 
 
 def _model(text: str) -> str:
-    """efficientnet-lite0"""
-    from ftm.extract.pipeline import MODELS
-
     if text not in MODELS:
         raise ValueError(f"expected one of {', '.join(sorted(MODELS))}; got {text!r}")
     return text
 
+
+_model.__doc__ = " | ".join(sorted(MODELS))
 
 CTC_KEYS: Tuple[Key, ...] = (
     Key("OutputDir", "output_dir", plain_text, "results, reports, plots and provenance (ftm-ctc -o wins)"),
@@ -186,7 +188,7 @@ class CtcConfig:
         """The codec Config of ``variant`` (at ``qp``), errors naming the line that defined it."""
         fields = {} if qp is None else {"qp": qp}
         try:
-            return Config.load(list(self.codec_config), variant.overrides(), **fields)
+            return Config.load(list(self.codec_config), variant.overrides(), overrides_from="", **fields)
         except ConfigError as e:
             where = variant.where or self.where("qps" if qp is not None else "codec_config")
             at = "" if qp is None else f" at QP {qp} (QPs: {self.where('qps')})"

@@ -28,15 +28,12 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
 from ftm.ctc.job import WorkerSettings, configure_process, failed_record, run_job
 from ftm.ctc.matrix import Job
+from ftm.errors import WorkerLost
 
 __all__ = ["DaskExecutor", "Executor", "InlineExecutor", "LocalExecutor", "WorkerLost"]
 
 Result = Tuple[Job, Dict[str, Any]]
 _PARENT_POLL_SECONDS = 1.0
-
-
-class WorkerLost(RuntimeError):
-    """The process or cluster worker running a job went away before the job finished."""
 
 
 class Executor(abc.ABC):

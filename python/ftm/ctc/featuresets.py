@@ -17,14 +17,10 @@ import shutil
 from pathlib import Path
 from typing import Callable, Dict, Iterator
 
-from ftm.config import ConfigError
+from ftm.errors import ConfigError, FolderBusyError
 from ftm.ctc.config import BUNDLED, CtcConfig, feature_set_label
 
 __all__ = ["FolderBusyError", "bundled_set_path", "file_lock", "open_feature_sets"]
-
-
-class FolderBusyError(OSError):
-    """Another process holds the lock of a folder the runner writes."""
 
 
 @contextlib.contextmanager
@@ -68,7 +64,8 @@ def _ensure_bundled(cfg: CtcConfig, log: Callable[[str], None]):
         # a killed extraction leaves its temporary folder; nobody else can be writing it while we hold the lock
         for stale in path.parent.glob(f".{path.name}.tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
-        from ftm.extract.pipeline import extract_feature_set, load_network
+        from ftm.extract.pipeline import extract_feature_set
+        from ftm.models import load_network
 
         log(f"ftm-ctc: creating the bundled feature set {path} ({cfg.model}, "
             f"{cfg.images or 'all'} inputs, every split point)")  # fmt: skip

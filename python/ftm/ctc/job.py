@@ -10,7 +10,7 @@ Per worker process, the network is loaded once, the features of the last
 layer used and the pristine task outputs of each layer are kept, and the
 thread counts are set once (:func:`configure_process`). The pristine outputs
 are computed by the same code and batching as the reconstructed ones
-(:func:`ftm.extract.split.outputs_from`), so a layer coded losslessly gives
+(:func:`ftm.models.split.outputs_from`), so a layer coded losslessly gives
 fidelity exactly 1.
 
 Decoding: ``ftm.encode_tensors`` decodes the stream it writes with the
@@ -111,11 +111,11 @@ def configure_process(settings: WorkerSettings) -> None:
     with _lock:
         if _state["threads"] == settings.threads:
             return
-        import ftm
+        from ftm.kernels.threads import set_num_threads
 
-        ftm.set_num_threads(settings.threads)
+        set_num_threads(settings.threads)
         try:
-            from ftm.extract.split import torch
+            from ftm.models.split import torch
         except ImportError:
             torch = None  # the job will report the missing extra
         if torch is not None:
@@ -131,7 +131,7 @@ def _network(model: str):
     with _lock:
         net = _state["networks"].get(model)
         if net is None:
-            from ftm.extract.pipeline import load_network
+            from ftm.models import load_network
 
             net = _state["networks"][model] = load_network(model)
             _state["loads"] += 1
@@ -153,7 +153,7 @@ def _features(path: str, layer: str) -> Tuple[Any, np.ndarray]:
 
 
 def _pristine_outputs(network, path: str, layer: str, pristine: np.ndarray, batch_size: int):
-    from ftm.extract.split import outputs_from
+    from ftm.models.split import outputs_from
 
     key = (path, network.name, layer, batch_size)
     with _lock:
@@ -238,9 +238,9 @@ def _coded_figures(tensors, bit_depth: int) -> Dict[str, Any]:
 
 
 def _run(job: Job, settings: WorkerSettings, t0: float) -> Dict[str, Any]:
-    import ftm
-    from ftm.evaluate import evaluate_layer
-    from ftm.streams import backends
+    from ftm._version import __version__
+    from ftm.evaluation import evaluate_layer
+    from ftm.stream.coding import encode_tensors
 
     fs, pristine = _features(job.feature_set_path, job.layer)
     network = _network(job.model)
@@ -249,7 +249,7 @@ def _run(job: Job, settings: WorkerSettings, t0: float) -> Dict[str, Any]:
     codec = job.codec.replace(threads=settings.threads)
     t1 = time.perf_counter()
     units = _coding_units(job, pristine)
-    result = ftm.encode_tensors(units, codec, progress=False)
+    result = encode_tensors(units, codec, progress=False)
     code_seconds = time.perf_counter() - t1
     reconstruction = np.concatenate([result.reconstruction[name] for name in units])
     coded = _coded_figures(result.tensors, codec.bit_depth)
@@ -261,7 +261,6 @@ def _run(job: Job, settings: WorkerSettings, t0: float) -> Dict[str, Any]:
         batch_size=job.batch_size, pristine_outputs=outputs,
     )  # fmt: skip
     eval_seconds = time.perf_counter() - t2
-    encoder, decoder = backends(codec)
 
     record = _base_record(job)
     record.update(
@@ -286,8 +285,8 @@ def _run(job: Job, settings: WorkerSettings, t0: float) -> Dict[str, Any]:
         frames=coded["frames"],
         frame_shape=coded["frame_shape"],
         frames_psnr=coded["frames_psnr"],
-        encoder_version=encoder.version(),
-        decoder_version=f"{decoder.name} {decoder.version()}",
+        encoder_version=result.encoder[1],
+        decoder_version=" ".join(result.decoder),
         encode_seconds=coded["encode_seconds"],
         decode_seconds=coded["decode_seconds"],
         external_seconds=coded["external_seconds"],  # of encode + decode, inside the external encoder and decoder
@@ -300,7 +299,7 @@ def _run(job: Job, settings: WorkerSettings, t0: float) -> Dict[str, Any]:
         worker_jobs=_count_job(),  # jobs this worker process has run, this one included
         worker_network_loads=_state["loads"],
         python=platform.python_version(),
-        ftm_version=ftm.__version__,
+        ftm_version=__version__,
         finished=_now(),
     )
     return record

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Tuple
 
-from ftm.config import Config, ConfigError
+from ftm.errors import ConfigError
+from ftm.stream.config import Config
 from ftm.ctc.config import CtcConfig
 
 __all__ = ["Job", "expand_jobs", "job_cost", "codec_settings"]

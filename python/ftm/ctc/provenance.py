@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
+from ftm._version import __version__
 from ftm.ctc.config import CtcConfig
 from ftm.ctc.matrix import codec_settings
 
@@ -43,9 +44,8 @@ def git_revision(candidates: Sequence[Path] = ()) -> Dict[str, Any]:
     (python/ftm/__init__.py): a run from some other repository says nothing
     about FTM's revision.
     """
-    import ftm
-
-    folders = list(candidates) or [Path(ftm.__file__).resolve().parent, Path.cwd()]
+    package = Path(__file__).resolve().parents[1]  # the ftm package folder
+    folders = list(candidates) or [package, Path.cwd()]
     for folder in folders:
         top = _git(folder, "rev-parse", "--show-toplevel")
         if not top or not (Path(top) / "python" / "ftm" / "__init__.py").is_file():
@@ -54,7 +54,7 @@ def git_revision(candidates: Sequence[Path] = ()) -> Dict[str, Any]:
         if not revision:
             continue
         status = _git(Path(top), "status", "--porcelain", "--untracked-files=no")
-        installed_from_it = Path(ftm.__file__).resolve().is_relative_to(Path(top).resolve())
+        installed_from_it = package.is_relative_to(Path(top).resolve())
         return {
             "revision": revision,
             "dirty": bool(status) if status is not None else UNKNOWN,
@@ -112,13 +112,14 @@ def machine_info() -> Dict[str, Any]:
 
 def encoder_versions(cfg: CtcConfig) -> Dict[str, Dict[str, str]]:
     """Per configuration: its encoder's and decoder's versions, or why they are unavailable."""
-    from ftm.streams import backends
+    from ftm.codecs import codec_named
 
     out = {}
     for variant in cfg.variants():
         try:
-            encoder, decoder = backends(cfg.codec(variant, cfg.qps[0]))
-            out[variant.name] = {"encoder": f"{encoder.name} {encoder.version()}", "decoder": f"{decoder.name} {decoder.version()}"}
+            codec_cfg = cfg.codec(variant, cfg.qps[0])
+            codec = codec_named(codec_cfg.feature_kind).for_encoding(codec_cfg)
+            out[variant.name] = {"encoder": " ".join(codec.describe()), "decoder": " ".join(codec.describe_decoder())}
         except Exception as exc:  # a missing tool is reported by its jobs; provenance only notes it
             out[variant.name] = {"encoder": f"unavailable: {type(exc).__name__}: {str(exc).splitlines()[0]}"}
     return out
@@ -137,15 +138,13 @@ def _config_texts(cfg: CtcConfig) -> Dict[str, str]:
 
 def collect_provenance(cfg: CtcConfig, executor: Dict[str, Any], argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     """Everything needed to tell what produced the results in an output folder."""
-    import ftm
-
     return {
         "format": "ftm-ctc-provenance",
         "format_version": 1,
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": list(argv) if argv is not None else list(sys.argv),
         "working_dir": os.getcwd(),
-        "ftm_version": ftm.__version__,
+        "ftm_version": __version__,
         "git": git_revision(),
         "config": cfg.as_keys(),
         "config_sources": list(cfg.sources),

@@ -17,7 +17,7 @@ sha256 and size of its file); ``images`` (index, name, source photo, label,
 view, crop box in source pixels, source shape, sha256 of the preprocessed
 input tensor); ``software`` (versions that produced it) and ``command``.
 
-Reconstructed features for :mod:`ftm.evaluate` use the same per-layer file:
+Reconstructed features for :mod:`ftm.evaluation` use the same per-layer file:
 ``<anything>.safetensors`` holding one tensor named after the layer (see
 :func:`save_layer_file`).
 
@@ -39,7 +39,9 @@ from typing import Dict, List, Mapping, Optional, Sequence
 import numpy as np
 
 from ftm._atomic import write_bytes_atomic
-from ftm.extract._deps import require
+from ftm._optional import require
+from ftm._version import __version__
+from ftm.errors import FeatureSetError
 
 __all__ = [
     "FORMAT",
@@ -59,10 +61,6 @@ FORMAT = "ftm-feature-set"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 OUTPUTS_FILE = "outputs.safetensors"
-
-
-class FeatureSetError(ValueError):
-    """A feature set that is missing, malformed, or does not match its manifest."""
 
 
 def array_sha256(a: np.ndarray) -> str:
@@ -122,8 +120,6 @@ def write_feature_set(
     overwrite: bool = False,
 ) -> "FeatureSet":
     """Write a feature set folder atomically and return it, read back."""
-    from ftm import __version__
-
     target = Path(path)
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; choose another output or overwrite it explicitly")

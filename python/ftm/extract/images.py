@@ -15,11 +15,8 @@ default views add four corner crops at 0.6 and a centre crop at 0.5 of the
 shorter side: 21 bundled photos x 6 views = 126 distinct 224x224 inputs.
 Crop boxes are whole pixels, ``(top, left, size)`` in the source image.
 
-Preprocessing: crop, resize to ``size`` x ``size`` (bilinear, with Gaussian
-anti-aliasing when shrinking: ``skimage.transform.resize``), then
-``(pixel - mean) / std`` per RGB channel with pixels in [0, 255], as float32
-in C x H x W order. Grey images are replicated to three channels; an alpha
-channel is dropped.
+Each crop is preprocessed as its network asks (:mod:`ftm.models.preprocessing`).
+Grey images are replicated to three channels; an alpha channel is dropped.
 """
 
 from __future__ import annotations
@@ -30,7 +27,8 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ftm.extract._deps import require
+from ftm._optional import require
+from ftm.models.preprocessing import Preprocessing, preprocess
 
 __all__ = [
     "CENTRE_VIEWS",
@@ -38,12 +36,10 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "ImageInput",
     "Photo",
-    "Preprocessing",
     "View",
     "bundled_photos",
     "crop_box",
     "folder_photos",
-    "preprocess",
     "preprocessed_batches",
     "to_rgb_uint8",
 ]
@@ -74,25 +70,6 @@ DEFAULT_VIEWS: Tuple[View, ...] = CENTRE_VIEWS + (
     View("bottom-right-60", 0.6, "bottom-right"),
     View("centre-50", 0.5, "centre"),
 )
-
-
-@dataclass(frozen=True)
-class Preprocessing:
-    """What a model expects: input size and per-channel mean/std in [0, 255] pixel units."""
-
-    size: int
-    mean: Tuple[float, float, float]
-    std: Tuple[float, float, float]
-
-    def as_dict(self) -> dict:
-        return {
-            "size": self.size,
-            "mean": list(self.mean),
-            "std": list(self.std),
-            "pixel_range": [0, 255],
-            "resize": "skimage.transform.resize(order=1, mode='edge', anti_aliasing=True) of a square crop",
-            "layout": "N x 3 x H x W, RGB, float32",
-        }
 
 
 @dataclass(frozen=True)
@@ -228,18 +205,6 @@ def crop_box(height: int, width: int, view: View) -> Tuple[int, int, int]:
         "bottom-right": (bottom, right),
     }[view.anchor]
     return top, left, size
-
-
-def preprocess(rgb: np.ndarray, box: Tuple[int, int, int], prep: Preprocessing) -> np.ndarray:
-    """Crop ``box`` from a uint8 RGB image, resize and normalize: float32 (3 x size x size)."""
-    transform = require("skimage.transform", "Image preprocessing")
-    top, left, size = box
-    crop = rgb[top : top + size, left : left + size].astype(np.float64)
-    resized = transform.resize(
-        crop, (prep.size, prep.size), order=1, mode="edge", anti_aliasing=True, preserve_range=True
-    )
-    normalized = (resized - np.asarray(prep.mean)) / np.asarray(prep.std)
-    return np.ascontiguousarray(normalized.transpose(2, 0, 1), dtype=np.float32)
 
 
 def preprocessed_batches(

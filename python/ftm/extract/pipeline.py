@@ -1,39 +1,30 @@
-"""Images -> split network -> feature set on disk, and the ``ftm-extract`` command."""
+"""Images -> split network -> feature set on disk.
+
+:func:`extract_feature_set` runs a network of :mod:`ftm.models` on photos
+seen through views (:mod:`ftm.extract.images`) and writes the features at
+its split points with the task outputs (:mod:`ftm.extract.featureset`).
+``ftm-extract`` (:mod:`ftm.cli.extract`) is its command line.
+"""
 
 from __future__ import annotations
 
-import argparse
-import shlex
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ftm.extract._deps import require
+from ftm._optional import require
 from ftm.extract.featureset import FeatureSet, array_sha256, write_feature_set
-from ftm.extract.images import CENTRE_VIEWS, DEFAULT_VIEWS, Photo, View, bundled_photos, folder_photos, preprocessed_batches
+from ftm.extract.images import CENTRE_VIEWS, DEFAULT_VIEWS, Photo, View, bundled_photos, preprocessed_batches
+from ftm.models import MODELS, Preprocessing, load_network
 
-__all__ = ["MODELS", "extract_feature_set", "load_network", "main", "software_versions"]
+# MODELS and load_network live in ftm.models since FTM 0.2; they are
+# re-exported here for one release for code that imported them from here.
+__all__ = ["MODELS", "VIEW_SETS", "extract_feature_set", "load_network", "software_versions"]
 
-
-def _efficientnet_lite0():
-    from ftm.extract.efficientnet_lite import efficientnet_lite0
-
-    return efficientnet_lite0()
-
-
-# Model name -> factory of a SplitNetwork with its preprocessing in .info.
-MODELS: Dict[str, Callable[[], object]] = {"efficientnet-lite0": _efficientnet_lite0}
 VIEW_SETS: Dict[str, Sequence[View]] = {"default": DEFAULT_VIEWS, "centre": CENTRE_VIEWS}
-
-
-def load_network(name: str = "efficientnet-lite0"):
-    """The named :class:`~ftm.extract.split.SplitNetwork` (needs torch: the "extract" extra)."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; FTM ships {sorted(MODELS)}")
-    return MODELS[name]()
 
 
 def software_versions() -> Dict[str, str]:
@@ -47,9 +38,7 @@ def software_versions() -> Dict[str, str]:
     return out
 
 
-def _preprocessing(network):
-    from ftm.extract.images import Preprocessing
-
+def _preprocessing(network) -> Preprocessing:
     p = network.info["preprocessing"]
     return Preprocessing(size=int(p["size"]), mean=tuple(p["mean"]), std=tuple(p["std"]))
 
@@ -72,7 +61,7 @@ def extract_feature_set(
     Defaults: EfficientNet-Lite0, the bundled photos, the default views, every
     split point. ``limit`` keeps the first inputs only (photo-major order).
     """
-    from ftm.extract.split import torch
+    from ftm.models.split import torch
 
     target = Path(out)
     if target.exists() and not overwrite:
@@ -124,71 +113,3 @@ def extract_feature_set(
         command=command,
         overwrite=overwrite,
     )
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="ftm-extract",
-        description="Extract intermediate features of a real network on real images (offline) into a feature set.",
-    )
-    p.add_argument("-o", "--output", required=False, help="feature set folder to write (must not exist unless --overwrite)")
-    p.add_argument("-i", "--images", default="bundled",
-                   help="'bundled' (the photos shipped by scikit-image, scikit-learn, matplotlib) or a folder of images")  # fmt: skip
-    p.add_argument("--views", choices=sorted(VIEW_SETS), default=None,
-                   help="crops per photo: 'default' (6 views) or 'centre' (the ImageNet centre crop); "
-                        "default: 'default' for bundled photos, 'centre' for a folder")  # fmt: skip
-    p.add_argument("-l", "--layers", default="all", help="comma-separated split points, or 'all' (default)")
-    p.add_argument("-m", "--model", default="efficientnet-lite0", choices=sorted(MODELS))
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    p.add_argument("--limit", type=int, default=None, help="keep only the first N inputs")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
-    p.add_argument("--list-layers", action="store_true", help="print the model's split points and shapes, then exit")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return p
-
-
-def _summary(fs: FeatureSet) -> str:
-    lines = [f"Feature set {fs.path}  model {fs.model_name}  images {fs.count}",
-             f"{'Layer':<10} {'Shape (C x H x W)':>18} {'Bytes':>12}  sha256 (first 16)"]  # fmt: skip
-    for name, entry in fs.manifest["layers"].items():
-        shape = " x ".join(map(str, entry["shape"][1:]))
-        lines.append(f"{name:<10} {shape:>18} {entry['file_bytes']:>12}  {entry['sha256'][:16]}")
-    return "\n".join(lines)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        if args.threads is not None:
-            if args.threads < 1:
-                raise ValueError(f"--threads must be >= 1, got {args.threads}")
-            from ftm.extract.split import torch
-
-            torch.set_num_threads(args.threads)
-        network = load_network(args.model)
-        if args.list_layers:
-            print(f"{'Layer':<10} Shape (C x H x W)")
-            for name, shape in network.feature_shapes().items():
-                print(f"{name:<10} {' x '.join(map(str, shape))}")
-            return 0
-        if not args.output:
-            raise ValueError("-o/--output is required")
-        bundled = args.images == "bundled"
-        photos = bundled_photos() if bundled else folder_photos(args.images)
-        views = VIEW_SETS[args.views or ("default" if bundled else "centre")]
-        layers = None if args.layers == "all" else [s.strip() for s in args.layers.split(",") if s.strip()]
-        command = " ".join(shlex.quote(a) for a in ["ftm-extract", *(sys.argv[1:] if argv is None else argv)])
-        fs = extract_feature_set(
-            args.output, network=network, photos=photos, views=views, layers=layers, batch_size=args.batch_size,
-            limit=args.limit, overwrite=args.overwrite, command=command, progress=not args.no_progress,
-        )  # fmt: skip
-    except (ValueError, OSError, ImportError, RuntimeError) as exc:
-        print(f"ftm-extract: error: {exc}", file=sys.stderr)
-        return 2
-    print(_summary(fs))
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -28,7 +28,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from ftm.metrics._checks import as_matrix, same_shape
-from ftm.retrieval import bubble_index_batch
+from ftm.kernels.bubble_index import bubble_index_batch
 
 __all__ = [
     "RetrievalFidelity",

@@ -1,0 +1,117 @@
+"""ftm-ctc: run a common test condition (feature sets x layers x QPs x configurations), HM style.
+
+    ftm-ctc -c cfg/ctc.cfg                          # seed 002's condition on the bundled feature set
+    ftm-ctc -c cfg/ctc.cfg --QPs=22,42 -o out -j 2  # any key as --Key=Value; -o sets OutputDir
+    ftm-ctc -c cfg/ctc_compare.cfg --scheduler tcp://10.0.0.5:8786
+
+A rerun with the same output folder skips finished jobs and retries failed
+ones. Exit status: 0 when every job succeeded, 1 when some failed (their
+errors are in results.csv and jobs/*.json), 2 for a bad command line or
+config, 130 when interrupted (finished jobs are kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional
+
+from ftm.errors import ConfigError
+
+PROG = "ftm-ctc"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Run a common test condition: code every layer of every feature set at every QP with every "
+        "configuration, evaluate the machine tasks, and report (Table 3 layout, CSV/JSON, plots, BD-rates).",
+        epilog="Any CTC key can be given as --Key=Value; --help-keys lists them.",
+    )
+    p.add_argument("-c", "--config", action="append", default=[], metavar="FILE", help="CTC config file (repeatable; later files win)")
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (OutputDir)")
+    p.add_argument("-j", "--jobs", type=int, metavar="N", help="local worker processes (default: all cores)")
+    p.add_argument("--threads", type=int, metavar="N", help="threads per job for torch, FTM and x265 (default: cores / workers; 1 on Dask)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run the jobs on this Dask distributed scheduler instead of local processes")
+    p.add_argument("--list", action="store_true", help="print the jobs of the matrix and their state, run nothing")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--help-keys", action="store_true", help="list every CTC key and exit")
+    return p
+
+
+def _load(args: argparse.Namespace, rest: List[str]):
+    from ftm.ctc.config import load_ctc_config
+
+    bad = [a for a in rest if not a.startswith("--") or "=" not in a]
+    if bad:
+        raise ConfigError(f"unrecognized argument {bad[0]!r}; settings are given as --Key=Value")
+    fields = {"output_dir": args.output} if args.output else {}
+    return load_ctc_config(args.config, rest, **fields)
+
+
+def _list(cfg) -> int:
+    from ftm.ctc.runner import plan
+    from ftm.ctc.store import ResultStore
+
+    _, jobs = plan(cfg, log=lambda m: print(m, file=sys.stderr))
+    store = ResultStore(cfg.output_dir)
+    width = max(len(j.job_id) for j in jobs) if jobs else 0
+    for job in jobs:
+        record = store.load(job.job_id)
+        state = "todo" if record is None else record.get("status", "?")
+        print(f"{job.job_id.ljust(width)}  {state}")
+    print(f"{len(jobs)} jobs", file=sys.stderr)
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args, rest = parser().parse_known_args(argv)
+    if args.help_keys:
+        from ftm.ctc.config import describe_ctc_keys
+
+        print(describe_ctc_keys())
+        return 0
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1, got {args.jobs}")
+    if args.threads is not None and args.threads < 1:
+        raise ConfigError(f"--threads must be >= 1, got {args.threads}")
+    if args.scheduler and args.jobs is not None:
+        raise ConfigError("--jobs applies to local processes; with --scheduler the cluster's workers run the jobs")
+    cfg = _load(args, rest)
+    if args.list:
+        return _list(cfg)
+    from ftm.ctc.runner import run_ctc
+
+    try:
+        summary = run_ctc(
+            cfg, workers=args.jobs, scheduler=args.scheduler, threads=args.threads, progress=not args.no_progress,
+            argv=[PROG, *(sys.argv[1:] if argv is None else argv)],
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; finished jobs are kept in {cfg.output_dir}/jobs and the same command "
+              "carries on from there", file=sys.stderr)  # fmt: skip
+        return 130
+    from ftm.ctc.reports import format_summary
+
+    print(f"FTM common test conditions: {summary.jobs} jobs, {summary.skipped} finished before, {summary.ran} run now; "
+          f"{summary.ok} ok, {summary.failed} failed; {summary.seconds:.1f} s")  # fmt: skip
+    print(format_summary(summary.rows), end="")
+    for name, path in summary.reports.items():
+        if name == "plots":
+            for png in path:
+                print(f"plot: {png}")
+        elif name == "plots_skipped":
+            print(f"{PROG}: {path}", file=sys.stderr)
+        else:
+            print(f"report: {path}")
+    return 0 if summary.complete else 1
+
+
+def console() -> None:
+    from ftm.cli._tool import console as run
+
+    run(PROG, main)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    console()

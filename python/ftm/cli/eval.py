@@ -1,0 +1,84 @@
+"""ftm-eval: the fidelity table of seed 002 for reconstructed features of one layer.
+
+    ftm-eval -f featuresets/bundled -l block4 -r block4.ftm
+    ftm-eval -f featuresets/bundled -l block4 -r recon.npy --bytes 12345 -o block4-fidelity.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import List, Optional
+
+from ftm.cli._tool import set_torch_threads
+from ftm.errors import ConfigError
+
+PROG = "ftm-eval"
+
+
+def parser() -> argparse.ArgumentParser:
+    from ftm.evaluation.reconstruction import RECONSTRUCTION_LOADERS
+
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Fidelity of reconstructed features: run the rest of the network and compare task outputs.",
+    )
+    p.add_argument("-f", "--features", required=True, help="pristine feature set folder (from ftm-extract)")
+    p.add_argument("-r", "--reconstruction", required=True,
+                   help=f"reconstructed features: {', '.join(sorted(RECONSTRUCTION_LOADERS))} file or feature-set folder")  # fmt: skip
+    p.add_argument("-l", "--layer", default=None, help="split point (default: the feature set's only layer)")
+    p.add_argument("--bytes", type=int, default=None, help="compressed size in bytes, for the compression rate")
+    p.add_argument("--bitstream", default=None, help="compressed file whose size gives the compression rate")
+    p.add_argument("-o", "--json", default="fidelity.json", help="JSON output (default: fidelity.json)")
+    p.add_argument("--batch-size", type=int, default=32, help="images per batch through the rest of the network")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    from ftm._atomic import write_text_atomic
+    from ftm.evaluation import evaluate_layer, format_table, load_reconstruction
+    from ftm.extract.featureset import read_feature_set
+    from ftm.models import load_network
+
+    args = parser().parse_args(argv)
+    if args.bytes is not None and args.bitstream is not None:
+        raise ConfigError("give --bytes or --bitstream, not both")
+    if args.bytes is not None and args.bytes < 0:
+        raise ConfigError(f"--bytes must be >= 0, got {args.bytes}")
+    set_torch_threads(args.threads)
+    fs = read_feature_set(args.features)
+    layer = args.layer
+    if layer is None:
+        if len(fs.layers) != 1:
+            raise ConfigError(f"{fs.path} has layers {fs.layers}; choose one with -l/--layer")
+        layer = fs.layers[0]
+    recon = load_reconstruction(args.reconstruction, layer)
+    compressed = recon.compressed_bytes
+    if args.bytes is not None:
+        compressed = args.bytes
+    elif args.bitstream is not None:
+        compressed = Path(args.bitstream).stat().st_size
+    network = load_network(fs.model_name)
+    report = evaluate_layer(
+        network, layer, fs.features(layer), recon.features, labels=fs.labels(),
+        compressed_bytes=compressed, batch_size=args.batch_size,
+    )  # fmt: skip
+    report["feature_set"] = str(fs.path)
+    report["reconstruction"] = str(args.reconstruction)
+    write_text_atomic(args.json, json.dumps(report, indent=1) + "\n")
+    print(f"FTM fidelity: {report['model']} at {layer}, {report['images']} images, reconstruction {args.reconstruction}")
+    print(format_table([report]))
+    print(f"JSON: {args.json}")
+    return 0
+
+
+def console() -> None:
+    from ftm.cli._tool import console as run
+
+    run(PROG, main)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    console()

@@ -1,0 +1,90 @@
+"""ftm-extract: real feature sets by split inference on a network of FTM's registry, offline.
+
+    ftm-extract -o featuresets/bundled                 # the bundled photos, every split point
+    ftm-extract -o fs -i ~/imagenet-val -l block4,head  # a folder of images (sub-folders are labels)
+    ftm-extract --list-layers -m efficientnet-lite0
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from typing import List, Optional
+
+from ftm.cli._tool import set_torch_threads
+from ftm.errors import ConfigError
+from ftm.models import MODELS
+
+PROG = "ftm-extract"
+
+
+def parser() -> argparse.ArgumentParser:
+    from ftm.extract.pipeline import VIEW_SETS
+
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Extract intermediate features of a real network on real images (offline) into a feature set.",
+    )
+    p.add_argument("-o", "--output", help="feature set folder to write (must not exist unless --overwrite)")
+    p.add_argument("-i", "--images", default="bundled",
+                   help="'bundled' (the photos shipped by scikit-image, scikit-learn, matplotlib) or a folder of images")  # fmt: skip
+    p.add_argument("--views", choices=sorted(VIEW_SETS), default=None,
+                   help="crops per photo: 'default' (6 views) or 'centre' (the ImageNet centre crop); "
+                        "default: 'default' for bundled photos, 'centre' for a folder")  # fmt: skip
+    p.add_argument("-l", "--layers", default="all", help="comma-separated split points, or 'all' (default)")
+    p.add_argument("-m", "--model", default="efficientnet-lite0", choices=sorted(MODELS))
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--limit", type=int, default=None, help="keep only the first N inputs")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.add_argument("--list-layers", action="store_true", help="print the model's split points and shapes, then exit")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def _summary(fs) -> str:
+    lines = [f"Feature set {fs.path}  model {fs.model_name}  images {fs.count}",
+             f"{'Layer':<10} {'Shape (C x H x W)':>18} {'Bytes':>12}  sha256 (first 16)"]  # fmt: skip
+    for name, entry in fs.manifest["layers"].items():
+        shape = " x ".join(map(str, entry["shape"][1:]))
+        lines.append(f"{name:<10} {shape:>18} {entry['file_bytes']:>12}  {entry['sha256'][:16]}")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    from ftm.extract.images import bundled_photos, folder_photos
+    from ftm.extract.pipeline import VIEW_SETS, extract_feature_set
+    from ftm.models import load_network
+
+    args = parser().parse_args(argv)
+    set_torch_threads(args.threads)
+    network = load_network(args.model)
+    if args.list_layers:
+        print(f"{'Layer':<10} Shape (C x H x W)")
+        for name, shape in network.feature_shapes().items():
+            print(f"{name:<10} {' x '.join(map(str, shape))}")
+        return 0
+    if not args.output:
+        raise ConfigError("-o/--output is required")
+    bundled = args.images == "bundled"
+    photos = bundled_photos() if bundled else folder_photos(args.images)
+    views = VIEW_SETS[args.views or ("default" if bundled else "centre")]
+    layers = None if args.layers == "all" else [s.strip() for s in args.layers.split(",") if s.strip()]
+    command = " ".join(shlex.quote(a) for a in [PROG, *(sys.argv[1:] if argv is None else argv)])
+    fs = extract_feature_set(
+        args.output, network=network, photos=photos, views=views, layers=layers, batch_size=args.batch_size,
+        limit=args.limit, overwrite=args.overwrite, command=command, progress=not args.no_progress,
+    )  # fmt: skip
+    print(_summary(fs))
+    return 0
+
+
+def console() -> None:
+    from ftm.cli._tool import console as run
+
+    run(PROG, main)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    console()

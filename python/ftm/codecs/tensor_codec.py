@@ -1,0 +1,106 @@
+"""The one interface every codec of a record kind implements.
+
+A tensor codec turns a float tensor into the payload boxes of a tensor
+record of the .ftm stream, and a record back into a tensor. The stream layer
+(:mod:`ftm.stream`) owns everything else of a record (its header, the
+checksums, the stream around it) and picks the codec from the registry
+(:data:`ftm.codecs.CODECS`) by the configuration's ``FeatureKind`` when
+encoding and by the record's kind when decoding, so it never branches on
+kinds or back-end names. The shape follows CompressAI's ``CompressionModel``
+(``compress(x) -> payload``, ``decompress(payload)``).
+
+    codec = MapCodec.for_encoding(cfg)        # from a codec configuration
+    coded = codec.encode(x, record)           # fills record's payload boxes
+    decoded = MapCodec.for_decoding(DecodeOptions()).decode(record)
+
+``encode`` returns the integer codes and float features that every decoder
+reconstructs from the record (the stream stores their checksums), so an
+encoder decodes what it wrote once, with the decoder it was configured with.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Callable, ClassVar, Tuple
+
+import numpy as np
+
+from ftm import _core
+from ftm.codecs.options import DecodeOptions
+from ftm.settings import Key
+
+__all__ = ["CodedTensor", "DecodedTensor", "TensorCodec"]
+
+
+@dataclass(frozen=True)
+class DecodedTensor:
+    """What a decoder reconstructs from a record."""
+
+    codes: np.ndarray  # the integer tensor (quantized codes or levels): the normative part of the stream
+    features: np.ndarray  # the float32 tensor, in the source tensor's shape
+    external_seconds: float = 0.0  # inside an external decoder, if one ran
+
+
+@dataclass(frozen=True)
+class CodedTensor:
+    """One coded tensor: what its decoder will reconstruct, and the figures of coding it."""
+
+    codes: np.ndarray
+    features: np.ndarray
+    encoder_seconds: float = 0.0  # inside an external encoder
+    decoder_seconds: float = 0.0  # inside an external decoder, for the check decode
+    decode_seconds: float = 0.0  # the whole check decode
+    bit_depth: int = 0  # of the coded samples; 0 when nothing goes through a video codec
+    frames_psnr: float = float("nan")  # PSNR (dB) of the decoded codes, peak 2^bit_depth - 1
+    num_frames: int = 0
+    frame_shape: Tuple[int, int] = (0, 0)
+
+
+class TensorCodec(abc.ABC):
+    """Codes one kind of tensor record.
+
+    Class attributes: ``name`` (the ``FeatureKind`` config value), ``kind``
+    (the record kind of the container), ``ndim`` and ``layout`` (the source
+    tensor's dimensions and how an error names them), ``keys`` (configuration
+    keys that apply to this codec only), ``carries_info`` (whether its
+    records carry the encoder's settings as text).
+    """
+
+    name: ClassVar[str]
+    kind: ClassVar["_core.FeatureKind"]
+    ndim: ClassVar[int]
+    layout: ClassVar[str]
+    keys: ClassVar[Tuple[Key, ...]] = ()
+    carries_info: ClassVar[bool] = False
+
+    @classmethod
+    @abc.abstractmethod
+    def check_config(cls, cfg, at: Callable[[str], str]) -> None:
+        """ConfigError for settings of ``cfg`` this codec cannot use together; ``at(field)`` is the "file:line: " of one."""
+
+    @classmethod
+    @abc.abstractmethod
+    def for_encoding(cls, cfg) -> "TensorCodec":
+        """The codec set up from a codec configuration (:class:`ftm.stream.config.Config`)."""
+
+    @classmethod
+    @abc.abstractmethod
+    def for_decoding(cls, options: DecodeOptions) -> "TensorCodec":
+        """The codec set up for decoding records with the user's decoder choices."""
+
+    @abc.abstractmethod
+    def encode(self, x: np.ndarray, record: "_core.TensorRecord") -> CodedTensor:
+        """Code ``x`` (checked: ``ndim`` dimensions, float) into ``record``'s payload boxes."""
+
+    @abc.abstractmethod
+    def decode(self, record: "_core.TensorRecord") -> DecodedTensor:
+        """Reconstruct a record of this kind."""
+
+    @abc.abstractmethod
+    def describe(self) -> Tuple[str, str]:
+        """(name, version) of what codes the payload, for summaries and provenance."""
+
+    def describe_decoder(self) -> Tuple[str, str]:
+        """(name, version) of what decodes the payload (by default the same as :meth:`describe`)."""
+        return self.describe()

@@ -1,0 +1,185 @@
+"""The interface every HEVC back end implements, its errors, and input checks.
+
+An encoder takes 4:0:0 frames as :func:`ftm.pack` returns them (F x H x W,
+sides multiples of 8, uint8 for 8-bit samples, little-endian uint16 above)
+and codes them unchanged (no shift) at the smallest bit depth it supports
+that is at least the samples' bit depth. A decoder returns the frames in the
+same layout.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import ClassVar, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ftm.codecs.options import DecodeOptions
+from ftm.errors import CodecError, CodecNotFoundError
+from ftm.settings import Key
+
+__all__ = [
+    "CodecError",
+    "CodecNotFoundError",
+    "DecodedVideo",
+    "Decoder",
+    "EncodedVideo",
+    "Encoder",
+    "MAX_SAMPLE_BITS",
+    "check_frames",
+    "check_qp",
+    "check_timeout",
+    "coded_bit_depth",
+    "frame_dtype",
+    "qp_range",
+]
+
+MAX_SAMPLE_BITS = 16  # HEVC's range extensions stop at 16-bit samples
+
+
+@dataclass(frozen=True)
+class EncodedVideo:
+    """What an encoder produced.
+
+    ``bitstream`` is the HEVC Annex-B elementary stream exactly as it is to be
+    stored: its length is the rate. ``reconstruction`` is the encoder's own
+    reconstructed frames, present only when the back end was asked for it.
+    """
+
+    bitstream: bytes
+    encoder: str
+    encoder_version: str
+    coded_bits: int
+    seconds: float
+    reconstruction: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class DecodedVideo:
+    """Decoded frames, (F, H, W) uint8 for 8-bit samples else little-endian uint16."""
+
+    frames: np.ndarray
+    seconds: float
+
+
+class Encoder(abc.ABC):
+    """One external HEVC encoder: raw 4:0:0 frames at ``bits`` and a QP in, bitstream out.
+
+    ``name`` is the back end's name in the registry (``Encoder : name`` in a
+    config); ``keys`` are the configuration keys that only this back end
+    reads, which :meth:`from_config` turns into constructor options.
+    """
+
+    name: ClassVar[str]
+    keys: ClassVar[Tuple[Key, ...]] = ()
+    #: The HEVC box's informative encoder_id (SPEC.md 3.5); 255: another encoder.
+    stream_id: ClassVar[int] = 255
+    #: Bit depths the back end can code at, ascending; samples of ``bits`` are
+    #: coded at the first entry >= bits.
+    coded_depths: Tuple[int, ...]
+
+    @classmethod
+    @abc.abstractmethod
+    def from_config(cls, cfg) -> "Encoder":
+        """The back end set up from a codec configuration (:class:`ftm.stream.config.Config`)."""
+
+    @abc.abstractmethod
+    def encode(self, frames: np.ndarray, bits: int, qp: int) -> EncodedVideo:
+        """Code ``frames`` (F x H x W, values < 2**bits) with a fixed ``qp``."""
+
+    @abc.abstractmethod
+    def version(self) -> str:
+        """The encoder's version as the tool reports it."""
+
+    def coded_bits(self, bits: int) -> int:
+        """The bit depth samples of ``bits`` bits are coded at; CodecError if none fits."""
+        return coded_bit_depth(self.name, bits, self.coded_depths)
+
+
+class Decoder(abc.ABC):
+    """One HEVC decoder: bitstream in, raw 4:0:0 frames out."""
+
+    name: ClassVar[str]
+    keys: ClassVar[Tuple[Key, ...]] = ()
+
+    @classmethod
+    def from_options(cls, options: DecodeOptions) -> "Decoder":
+        """The back end set up from what the user chose for decoding."""
+        return cls()
+
+    @abc.abstractmethod
+    def decode(self, bitstream: bytes, num_frames: int, height: int, width: int, bits: int) -> DecodedVideo:
+        """Decode exactly ``num_frames`` frames of ``height`` x ``width`` samples of ``bits`` bits."""
+
+    @abc.abstractmethod
+    def version(self) -> str:
+        """The decoder's version as the tool reports it."""
+
+
+def frame_dtype(bits: int) -> np.dtype:
+    """uint8 for 8-bit samples, little-endian uint16 for 9..16 bits."""
+    return np.dtype(np.uint8) if bits <= 8 else np.dtype("<u2")
+
+
+def _check_bits(bits: int) -> int:
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)):
+        raise TypeError(f"bits must be an integer, got {type(bits).__name__}")
+    if not 8 <= bits <= MAX_SAMPLE_BITS:
+        raise ValueError(f"bits must be in [8, {MAX_SAMPLE_BITS}], got {bits}")
+    return int(bits)
+
+
+def coded_bit_depth(backend: str, bits: int, supported: Sequence[int]) -> int:
+    """Smallest depth in ``supported`` that holds ``bits``-bit samples unchanged."""
+    bits = _check_bits(bits)
+    for depth in sorted(supported):
+        if depth >= bits:
+            return depth
+    depths = ", ".join(str(d) for d in sorted(supported))
+    raise CodecError(f"the {backend} back end cannot code {bits}-bit samples: it codes at {depths} bits")
+
+
+def check_timeout(timeout: Optional[float]) -> Optional[float]:
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
+    ):
+        raise ValueError(f"timeout must be None (no limit) or a positive number of seconds, got {timeout!r}")
+    return timeout
+
+
+def qp_range(coded_bits: int) -> Tuple[int, int]:
+    """HEVC's QP range at a coded bit depth: [-6 * (bitDepth - 8), 51]."""
+    return -6 * (coded_bits - 8), 51
+
+
+def check_qp(qp: int, coded_bits: int) -> int:
+    if isinstance(qp, bool) or not isinstance(qp, (int, np.integer)):
+        raise TypeError(f"qp must be an integer, got {type(qp).__name__}")
+    lo, hi = qp_range(coded_bits)
+    if not lo <= qp <= hi:
+        raise ValueError(f"qp must be in [{lo}, {hi}] at a coded bit depth of {coded_bits}, got {qp}")
+    return int(qp)
+
+
+def check_frames(frames: np.ndarray, bits: int) -> np.ndarray:
+    """Validate encoder input; return it C-contiguous and little-endian."""
+    bits = _check_bits(bits)
+    if not isinstance(frames, np.ndarray):
+        raise TypeError(f"frames must be a numpy array, got {type(frames).__name__}")
+    if frames.ndim != 3:
+        raise ValueError(f"frames must be F x H x W, got a {frames.ndim}-D array of shape {frames.shape}")
+    want = frame_dtype(bits)
+    if frames.dtype.kind != "u" or frames.dtype.itemsize != want.itemsize:
+        raise TypeError(f"{bits}-bit frames must be {'uint8' if bits == 8 else 'uint16'}, got {frames.dtype}")
+    count, height, width = frames.shape
+    if count == 0:
+        raise ValueError("frames must hold at least one frame")
+    if height == 0 or width == 0 or height % 8 or width % 8:
+        raise ValueError(f"frame sides must be positive multiples of 8, got {height} x {width}")
+    data = np.ascontiguousarray(frames, dtype=want)
+    if bits not in (8, 16):
+        peak = int(data.max())
+        if peak >= 1 << bits:
+            raise ValueError(f"frames hold a sample of {peak}, which does not fit in {bits} bits")
+    return data

@@ -1,0 +1,394 @@
+"""libx265 through ffmpeg (the default encoder) and ffmpeg's HEVC decoder.
+
+The ffmpeg binary is the one the ``imageio-ffmpeg`` package ships (or the
+one its IMAGEIO_FFMPEG_EXE environment variable names, or ``ffmpeg=``).
+Frames go in through a pipe as raw gray / gray10le / gray12le video and the
+elementary stream comes back through a pipe: no temporary files.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from typing import ClassVar, Dict, Mapping, Optional, Tuple
+
+import numpy as np
+
+from ftm.codecs.video import external, hevc_syntax, raw_frames
+from ftm.codecs.video.base import (
+    DecodedVideo,
+    Decoder,
+    EncodedVideo,
+    Encoder,
+    check_frames,
+    check_qp,
+    check_timeout,
+)
+from ftm.errors import CodecError, CodecNotFoundError
+from ftm.settings import Key, plain_text
+
+__all__ = ["X265FfmpegEncoder", "FfmpegDecoder", "X265_PRESETS", "X265_TUNES", "find_ffmpeg", "ctu_size"]
+
+X265_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+)
+X265_TUNES = ("psnr", "ssim", "grain", "zerolatency", "fastdecode", "animation")
+
+# Gray pixel formats by coded bit depth; ffmpeg's HEVC decoder outputs 4:0:0
+# streams in exactly these, so naming them asks for no conversion.
+_GRAY = {8: "gray", 9: "gray9le", 10: "gray10le", 12: "gray12le"}
+
+# x265 cannot code a picture smaller than one CTU, and its smallest CTU is 16.
+X265_MIN_SIDE = 16
+
+# Settings FTM fixes; x265_params may not override them.
+_FIXED_X265 = (
+    "qp",
+    "ipratio",
+    "pbratio",
+    "keyint",
+    "info",
+    "hash",
+    "log-level",
+    "input-depth",
+    "output-depth",
+)
+_X265_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def find_ffmpeg(path: Optional[str] = None) -> str:
+    """The ffmpeg executable: ``path`` if given, else imageio-ffmpeg's."""
+    if path is not None:
+        exe = os.fspath(path)
+        if not (os.path.isfile(exe) and os.access(exe, os.X_OK)):
+            raise CodecNotFoundError(
+                f"ffmpeg not found at {exe!r}: pass the path of an ffmpeg binary with libx265"
+            )
+        return exe
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:
+        raise CodecNotFoundError(
+            "the x265-ffmpeg and ffmpeg back ends need the imageio-ffmpeg package: pip install imageio-ffmpeg"
+        ) from exc
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as exc:
+        raise CodecNotFoundError(
+            f"imageio-ffmpeg found no ffmpeg binary ({exc}); reinstall imageio-ffmpeg "
+            "or set IMAGEIO_FFMPEG_EXE to an ffmpeg built with libx265"
+        ) from exc
+
+
+def _ffmpeg_python():
+    try:
+        import ffmpeg
+    except ImportError as exc:
+        raise CodecNotFoundError(
+            "the x265-ffmpeg back end needs the ffmpeg-python package: pip install ffmpeg-python"
+        ) from exc
+    return ffmpeg
+
+
+@functools.lru_cache(maxsize=None)
+def _probe(exe: str) -> Tuple[str, str, Tuple[int, ...]]:
+    """(ffmpeg version, libx265 version, bit depths libx265 was built for), from a one-frame encode."""
+    # fmt: off
+    command = [
+        exe, "-nostdin", "-f", "rawvideo", "-pix_fmt", "gray", "-s", "64x64", "-r", "25", "-i", "pipe:",
+        "-c:v", "libx265", "-x265-params", "log-level=info", "-f", "null", "-",
+    ]
+    # fmt: on
+    try:
+        err = external.run("ffmpeg (libx265 probe)", command, stdin=bytes(64 * 64)).stderr
+    except CodecNotFoundError:
+        raise
+    except CodecError as exc:
+        raise CodecNotFoundError(
+            f"the ffmpeg at {exe!r} cannot encode with libx265; install imageio-ffmpeg's build "
+            "or set IMAGEIO_FFMPEG_EXE to an ffmpeg built with --enable-libx265",
+            exc.command,
+            exc.stderr_tail,
+        ) from exc
+    text = err.decode("utf-8", errors="replace")
+    ffmpeg_version = re.search(r"ffmpeg version (\S+)", text)
+    x265_version = re.search(r"HEVC encoder version (\S+)", text)
+    build = re.search(r"build info .*?((?:\d+bit\+?)+)\s*$", text, re.MULTILINE)
+    if not (ffmpeg_version and x265_version and build):
+        raise CodecError(
+            "could not read ffmpeg's and libx265's versions from a probe encode", command, external.tail(err)
+        )
+    depths = tuple(sorted(int(d) for d in re.findall(r"(\d+)bit", build.group(1))))
+    return ffmpeg_version.group(1), x265_version.group(1), depths
+
+
+@functools.lru_cache(maxsize=None)
+def _ffmpeg_version(exe: str) -> str:
+    command = [exe, "-hide_banner", "-version"]
+    out = external.run("ffmpeg -version", command).stdout
+    found = re.search(r"ffmpeg version (\S+)", out.decode("utf-8", errors="replace"))
+    if not found:
+        raise CodecError("could not read ffmpeg's version", command, external.tail(out))
+    return "ffmpeg " + found.group(1)
+
+
+def ctu_size(height: int, width: int) -> int:
+    """The largest CTU (64, 32, 16) that fits the picture: x265 cannot code a picture smaller than one."""
+    side = min(height, width)
+    return 64 if side >= 64 else 32 if side >= 32 else 16
+
+
+def check_x265_params(params: Optional[Mapping[str, object]]) -> Dict[str, Optional[str]]:
+    """Extra x265 parameters, {name: value}; None stands for a flag given as True."""
+    out: Dict[str, Optional[str]] = {}
+    for key, value in (params or {}).items():
+        if not isinstance(key, str) or not _X265_KEY.match(key):
+            raise ValueError(f"x265 parameter names are lower-case words joined by '-', got {key!r}")
+        if key in _FIXED_X265 or (key.startswith("no-") and key[3:] in _FIXED_X265):
+            raise ValueError(f"x265 parameter {key!r} is set by FTM and cannot be overridden")
+        if value is True:
+            out[key] = None
+            continue
+        if isinstance(value, bool) or value is None:
+            raise ValueError(
+                f"x265 parameter {key}: give a value, or True for a flag (negate with 'no-{key}')"
+            )
+        text = str(value)
+        if not text or ":" in text or "=" in text or any(c.isspace() for c in text):
+            raise ValueError(
+                f"x265 parameter {key}={text!r}: values must be non-empty without ':', '=' or spaces"
+            )
+        out[key] = text
+    return out
+
+
+def check_choice(
+    name: str, value: Optional[str], choices: Tuple[str, ...], allow_none: bool = False
+) -> Optional[str]:
+    if value is None and allow_none:
+        return None
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def check_intra_period(intra_period: int) -> int:
+    if isinstance(intra_period, bool) or not isinstance(intra_period, int) or intra_period < 1:
+        raise ValueError(
+            f"intra_period must be an integer >= 1 (1: every picture intra), got {intra_period!r}"
+        )
+    return intra_period
+
+
+def check_threads(threads: Optional[int]) -> Optional[int]:
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be None (the tool's default) or an integer >= 1, got {threads!r}")
+    return threads
+
+
+def finish_stream(stream: bytes, height: int, width: int, coded_bits: int, what: str, command) -> bytes:
+    """Tidy an x265 stream and check that it codes what was asked for."""
+    if not stream:
+        raise CodecError(f"{what} wrote an empty bitstream", command)
+    try:
+        stream, info = hevc_syntax.tidy(stream, width, height)
+    except CodecError as exc:
+        raise CodecError(f"{what} wrote a stream FTM cannot read: {exc.message}", command) from exc
+    if (
+        info.chroma_format_idc != 0
+        or info.bit_depth != coded_bits
+        or (info.width, info.height) != (width, height)
+    ):
+        raise CodecError(
+            f"{what} coded {info.width} x {info.height} pictures, chroma_format_idc {info.chroma_format_idc}, "
+            f"at {info.bit_depth} bits; asked for {width} x {height} 4:0:0 at {coded_bits} bits",
+            command,
+        )
+    return stream
+
+
+class X265Options:
+    """The options both x265 back ends take, checked once, and the x265
+    parameters FTM fixes from them."""
+
+    keys = (Key("Preset", "preset", plain_text, "x265 preset (empty: the back end's default)"),)
+
+    @classmethod
+    def from_config(cls, cfg):
+        """The encoder a codec configuration asks for: its IntraPeriod, Preset and Threads."""
+        options = {"intra_period": cfg.intra_period}
+        if cfg.preset:
+            options["preset"] = cfg.preset
+        if cfg.threads:
+            options["threads"] = cfg.threads
+        return cls(**options)
+
+    def _set_x265_options(
+        self,
+        preset: str,
+        tune: Optional[str],
+        intra_period: int,
+        picture_hash: bool,
+        threads: Optional[int],
+        x265_params: Optional[Mapping[str, object]],
+    ) -> None:
+        self.preset = check_choice("preset", preset, X265_PRESETS)
+        self.tune = check_choice("tune", tune, X265_TUNES, allow_none=True)
+        self.intra_period = check_intra_period(intra_period)
+        self.picture_hash = bool(picture_hash)
+        self.threads = check_threads(threads)
+        self.x265_params = check_x265_params(x265_params)
+
+    def x265_settings(self, qp: int) -> Dict[str, str]:
+        """The x265 parameters both back ends fix.
+
+        ipratio/pbratio 1: the same QP on I, P and B pictures (x265 otherwise
+        codes I pictures at QP - 3 in constant-QP mode). info 0: no SEI with the
+        encoder's options, which hold the CPU's feature bits and would make the
+        bytes depend on the machine. pools/frame-threads: the thread count, when
+        one is given (it does not change the bytes).
+        """
+        settings = {
+            "qp": str(qp),
+            "ipratio": "1",
+            "pbratio": "1",
+            "keyint": str(self.intra_period),
+            "info": "0",
+            "hash": "1" if self.picture_hash else "0",
+        }
+        if self.threads is not None:
+            settings["pools"] = str(self.threads)
+            settings["frame-threads"] = str(min(self.threads, 16))
+        return settings
+
+
+class X265FfmpegEncoder(X265Options, Encoder):
+    """libx265 through the ffmpeg binary; the default back end.
+
+    Options:
+        preset: x265 speed/efficiency preset (default ``"slower"``, the fastest
+            with HM-like intra decisions: full RDO (rd 6), RDOQ, TU depth 3;
+            veryslow and placebo code intra pictures identically). See X265_PRESETS.
+        tune: x265 tuning (default ``"psnr"``: no psycho-visual optimisations, so
+            that rate-distortion decisions minimise squared error, as HM's do);
+            None for x265's untuned defaults.
+        intra_period: distance between intra pictures (default 1: all intra).
+        picture_hash: add an MD5 decoded-picture-hash SEI to every picture
+            (default False: it costs about 25 bytes a picture).
+        threads: x265 worker threads (default: x265's choice).
+        x265_params: further x265 parameters, {name: value}.
+        ffmpeg: path of the ffmpeg binary (default: imageio-ffmpeg's).
+        timeout: seconds before the encoder is stopped (default: none).
+    """
+
+    name: ClassVar[str] = "x265-ffmpeg"
+    stream_id = 0
+
+    def __init__(
+        self,
+        *,
+        preset: str = "slower",
+        tune: Optional[str] = "psnr",
+        intra_period: int = 1,
+        picture_hash: bool = False,
+        threads: Optional[int] = None,
+        x265_params: Optional[Mapping[str, object]] = None,
+        ffmpeg: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> None:
+        self._set_x265_options(preset, tune, intra_period, picture_hash, threads, x265_params)
+        self.timeout = check_timeout(timeout)
+        self.exe = find_ffmpeg(ffmpeg)
+        self._ffmpeg = _ffmpeg_python()
+        _probe(self.exe)  # fail here, not at the first encode, when this ffmpeg has no libx265
+
+    @property
+    def coded_depths(self) -> Tuple[int, ...]:  # type: ignore[override]
+        return _probe(self.exe)[2]
+
+    def version(self) -> str:
+        ffmpeg_version, x265_version, _ = _probe(self.exe)
+        return f"libx265 {x265_version} (ffmpeg {ffmpeg_version})"
+
+    def command(self, height: int, width: int, coded_bits: int, qp: int) -> list:
+        params = self.x265_settings(qp)
+        params["ctu"] = str(ctu_size(height, width))  # explicit: older ffmpeg wrappers do not shrink it
+        params["log-level"] = "error"
+        params.update({k: "1" if v is None else v for k, v in self.x265_params.items()})  # user's ctu wins
+        ff = self._ffmpeg
+        options = {"format": "hevc", "vcodec": "libx265", "preset": self.preset}
+        if self.tune is not None:
+            options["tune"] = self.tune
+        options["x265-params"] = ":".join(f"{k}={v}" for k, v in params.items())
+        stream = ff.input("pipe:", format="rawvideo", pix_fmt=_GRAY[coded_bits], s=f"{width}x{height}", r=25)
+        stream = ff.output(stream, "pipe:", **options)
+        # warnings are kept: ffmpeg reports an unknown x265 parameter only as a warning
+        return ff.compile(stream, cmd=[self.exe, "-nostdin", "-hide_banner", "-loglevel", "warning"])
+
+    def encode(self, frames: np.ndarray, bits: int, qp: int) -> EncodedVideo:
+        frames = check_frames(frames, bits)
+        coded_bits = self.coded_bits(bits)
+        qp = check_qp(qp, coded_bits)
+        _, height, width = frames.shape
+        coded = raw_frames.pad_to(raw_frames.to_raw(frames, coded_bits), X265_MIN_SIDE)
+        command = self.command(coded.shape[1], coded.shape[2], coded_bits, qp)
+        done = external.run("ffmpeg (libx265)", command, stdin=coded.tobytes(), timeout=self.timeout)
+        rejected = re.findall(
+            r"(Unknown option: .*|Invalid value for .*)", done.stderr.decode("utf-8", errors="replace")
+        )
+        if rejected:
+            raise CodecError(
+                "libx265 rejected a parameter: " + "; ".join(rejected), command, external.tail(done.stderr)
+            )
+        stream = finish_stream(done.stdout, height, width, coded_bits, "ffmpeg (libx265)", command)
+        return EncodedVideo(stream, self.name, self.version(), coded_bits, done.seconds)
+
+
+class FfmpegDecoder(Decoder):
+    """ffmpeg's HEVC decoder (the default decoder).
+
+    Decoding errors are fatal (``-err_detect explode``) rather than concealed,
+    and MD5 picture-hash SEI messages are checked when a stream carries them.
+
+    Options:
+        ffmpeg: path of the ffmpeg binary (default: imageio-ffmpeg's).
+        timeout: seconds before the decoder is stopped (default: none).
+    """
+
+    name: ClassVar[str] = "ffmpeg"
+
+    def __init__(self, *, ffmpeg: Optional[str] = None, timeout: Optional[float] = None) -> None:
+        self.exe = find_ffmpeg(ffmpeg)
+        self.timeout = check_timeout(timeout)
+
+    def version(self) -> str:
+        return _ffmpeg_version(self.exe)
+
+    def decode(self, bitstream: bytes, num_frames: int, height: int, width: int, bits: int) -> DecodedVideo:
+        info = raw_frames.check_stream(bitstream, num_frames, height, width, bits, self.name)
+        if info.bit_depth not in _GRAY:
+            raise CodecError(
+                f"ffmpeg decodes 4:0:0 streams of {sorted(_GRAY)} bits; this one is coded at {info.bit_depth}"
+            )
+        # fmt: off
+        command = [
+            self.exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-xerror",
+            "-err_detect", "crccheck+explode", "-f", "hevc", "-i", "pipe:",
+            "-f", "rawvideo", "-pix_fmt", _GRAY[info.bit_depth], "pipe:",
+        ]
+        # fmt: on
+        done = external.run("ffmpeg (HEVC decoder)", command, stdin=bytes(bitstream), timeout=self.timeout)
+        frames = raw_frames.from_raw(
+            done.stdout, "ffmpeg (HEVC decoder)", num_frames, height, width, info.bit_depth, bits, command
+        )
+        return DecodedVideo(frames, done.seconds)

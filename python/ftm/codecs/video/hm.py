@@ -1,0 +1,267 @@
+"""HM, the HEVC reference software: TAppEncoder and TAppDecoder.
+
+FTM does not ship HM. Point the ``hm_dir`` option (or the FTM_HM_DIR
+environment variable) at a folder holding HM's binaries or at an HM build
+tree; the binaries are looked up as TAppEncoder / TAppEncoderStatic (and
+.exe) in that folder, its bin/, and anywhere below, release builds first.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import ClassVar, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ftm.codecs.video import external, raw_frames
+from ftm.codecs.video.base import (
+    DecodedVideo,
+    Decoder,
+    EncodedVideo,
+    Encoder,
+    check_frames,
+    check_qp,
+    check_timeout,
+)
+from ftm.errors import CodecError, CodecNotFoundError, ConfigError
+from ftm.settings import Key, boolean, plain_text
+
+__all__ = ["HMEncoder", "HMDecoder", "find_hm", "default_hm_config", "HM_DIR_ENV"]
+
+HM_DIR_ENV = "FTM_HM_DIR"
+HM_DIR_KEY = Key("HmDir", "hm_dir", plain_text, "folder holding HM's TAppEncoder/TAppDecoder (empty: $FTM_HM_DIR)")
+_SUFFIXES = ("", "Static", ".exe", "Static.exe")
+_DIR_KEY = "HmDir"
+
+# Valid when the HM build has RExt__HIGH_BIT_DEPTH_SUPPORT; a build without it
+# rejects more than 12 bits itself, and that error is passed on.
+HM_CODED_DEPTHS = tuple(range(8, 17))
+
+
+def default_hm_config() -> Path:
+    """FTM's base HM configuration: all-intra, 4:0:0, range extensions."""
+    installed = Path(__file__).resolve().parents[2] / "cfg" / "hm" / "encoder_intra_400.cfg"
+    if installed.is_file():
+        return installed
+    source_tree = Path(__file__).resolve().parents[4] / "cfg" / "hm" / "encoder_intra_400.cfg"
+    if source_tree.is_file():
+        return source_tree
+    raise CodecNotFoundError(
+        f"FTM's HM configuration cfg/hm/encoder_intra_400.cfg is missing from {installed.parent}"
+    )
+
+
+def _candidates(folder: Path, tool: str) -> List[Path]:
+    names = [tool + suffix for suffix in _SUFFIXES]
+    found = [folder / n for n in names] + [folder / "bin" / n for n in names]
+    below = sorted(
+        (p for n in names for p in folder.rglob(n)),
+        # release builds before debug ones, then the shallowest path
+        key=lambda p: ("debug" in str(p).lower(), len(p.parts), str(p)),
+    )
+    return found + below
+
+
+def find_hm(tool: str, hm_dir: Optional[str] = None) -> str:
+    """Path of HM's ``tool`` (TAppEncoder or TAppDecoder)."""
+    folder = hm_dir if hm_dir is not None else os.environ.get(HM_DIR_ENV)
+    if not folder:
+        raise CodecNotFoundError(
+            f"the hm back end needs HM's {tool}: set the {_DIR_KEY} option (the HM directory in FTM's "
+            f"config) or the environment variable {HM_DIR_ENV} to the folder holding HM's binaries"
+        )
+    root = Path(folder)
+    if not root.is_dir():
+        raise CodecNotFoundError(f"HM folder {str(root)!r} (from {_DIR_KEY} / {HM_DIR_ENV}) does not exist")
+    for path in _candidates(root, tool):
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path)
+    raise CodecNotFoundError(
+        f"HM's {tool} not found in {str(root)!r}, its bin/ or below (looked for "
+        f"{', '.join(tool + s for s in _SUFFIXES)}); build HM or point {_DIR_KEY} / {HM_DIR_ENV} at its binaries"
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def _version(exe: str, role: str) -> str:
+    command = [exe, "--help"]
+    # HM prints its banner first and then exits with status 1 after --help
+    done = external.run(f"HM {role} --help", command, check=False)
+    found = re.search(rf"{role} Version \[([^\]]+)\]", done.stdout.decode("utf-8", errors="replace"))
+    if not found:
+        raise CodecError(
+            f"could not read HM's version from {exe}", command, external.tail(done.stdout + done.stderr)
+        )
+    return "HM-" + found.group(1)
+
+
+def _check_args(args: Sequence[str]) -> Tuple[str, ...]:
+    for arg in args:
+        if not isinstance(arg, str) or not arg.startswith("--") or "=" not in arg:
+            raise ValueError(f"HM options are given as '--Key=Value', got {arg!r}")
+    return tuple(args)
+
+
+class HMEncoder(Encoder):
+    """HM's TAppEncoder: all-intra 4:0:0, main-RExt profile, MD5 picture hashes.
+
+    Options:
+        hm_dir: folder holding HM's binaries (default: $FTM_HM_DIR).
+        config: HM configuration files, read in order (default: FTM's
+            cfg/hm/encoder_intra_400.cfg).
+        extra_args: further ``--Key=Value`` options, given last so they win.
+        picture_hash: MD5 decoded-picture-hash SEI in every picture (default
+            True: HM's decoder verifies it; it costs about 25 bytes a picture).
+        reconstruction: also return HM's reconstructed frames.
+        timeout: seconds before the encoder is stopped (default: none).
+    """
+
+    name: ClassVar[str] = "hm"
+    stream_id = 2
+    keys = (
+        HM_DIR_KEY,
+        Key("HmPictureHash", "hm_picture_hash", boolean, "HM writes MD5 picture-hash SEI (25 bytes a picture, counted in the rate)"),
+    )
+    coded_depths = HM_CODED_DEPTHS
+
+    @classmethod
+    def from_config(cls, cfg) -> "HMEncoder":
+        if cfg.intra_period != 1:
+            raise ConfigError("Encoder : hm codes all-intra only; IntraPeriod must be 1")
+        return cls(hm_dir=cfg.hm_dir or None, picture_hash=cfg.hm_picture_hash)
+
+    def __init__(
+        self,
+        *,
+        hm_dir: Optional[str] = None,
+        config: Optional[Sequence[str]] = None,
+        extra_args: Sequence[str] = (),
+        picture_hash: bool = True,
+        reconstruction: bool = False,
+        timeout: Optional[float] = None,
+    ) -> None:
+        self.exe = find_hm("TAppEncoder", hm_dir)
+        if isinstance(config, (str, os.PathLike)):
+            config = [config]
+        self.config = (
+            tuple(os.fspath(c) for c in config) if config is not None else (str(default_hm_config()),)
+        )
+        for path in self.config:
+            if not os.path.isfile(path):
+                raise CodecNotFoundError(f"HM configuration file {path!r} does not exist")
+        self.extra_args = _check_args(extra_args)
+        self.picture_hash = bool(picture_hash)
+        self.reconstruction = bool(reconstruction)
+        self.timeout = check_timeout(timeout)
+
+    def version(self) -> str:
+        return _version(self.exe, "Encoder")
+
+    def command(self, count: int, height: int, width: int, coded_bits: int, qp: int, tmp: str) -> List[str]:
+        cmd = [self.exe]
+        for path in self.config:
+            cmd += ["-c", os.path.abspath(path)]
+        # fmt: off
+        cmd += [
+            "-i", os.path.join(tmp, "frames.yuv"), "-b", os.path.join(tmp, "stream.hevc"),
+            f"--SourceWidth={width}", f"--SourceHeight={height}", f"--FramesToBeEncoded={count}", "--FrameRate=25",
+            f"--InputBitDepth={coded_bits}", f"--MSBExtendedBitDepth={coded_bits}",
+            f"--InternalBitDepth={coded_bits}", f"--OutputBitDepth={coded_bits}",
+            "--InputChromaFormat=400", "--ChromaFormatIDC=400", "--Profile=main-RExt",
+            f"--QP={qp}", f"--SEIDecodedPictureHash={1 if self.picture_hash else 0}",
+        ]
+        # fmt: on
+        if self.reconstruction:
+            cmd += ["-o", os.path.join(tmp, "recon.yuv")]
+        return cmd + list(self.extra_args)
+
+    def encode(self, frames: np.ndarray, bits: int, qp: int) -> EncodedVideo:
+        frames = check_frames(frames, bits)
+        coded_bits = self.coded_bits(bits)
+        qp = check_qp(qp, coded_bits)
+        count, height, width = frames.shape
+        with tempfile.TemporaryDirectory(prefix="ftm-hm-") as tmp:
+            raw_frames.to_raw(frames, coded_bits).tofile(os.path.join(tmp, "frames.yuv"))
+            command = self.command(count, height, width, coded_bits, qp, tmp)
+            seconds = external.run("HM TAppEncoder", command, timeout=self.timeout, cwd=tmp).seconds
+            with open(os.path.join(tmp, "stream.hevc"), "rb") as f:
+                stream = f.read()
+            reconstructed = None
+            if self.reconstruction:
+                with open(os.path.join(tmp, "recon.yuv"), "rb") as f:
+                    reconstructed = raw_frames.from_raw(
+                        f.read(), "HM's reconstruction", count, height, width, coded_bits, bits, command
+                    )
+        try:
+            raw_frames.check_stream(stream, count, height, width, bits, "HM TAppEncoder")
+        except CodecError as exc:
+            raise CodecError(f"HM wrote an unexpected stream: {exc.message}", command) from exc
+        return EncodedVideo(stream, self.name, self.version(), coded_bits, seconds, reconstructed)
+
+
+class HMDecoder(Decoder):
+    """HM's TAppDecoder; checks every MD5 picture hash the stream carries.
+
+    A hash mismatch is an error. Options:
+        hm_dir: folder holding HM's binaries (default: $FTM_HM_DIR).
+        require_hash: also fail when a picture carries no MD5 hash, so that
+            every picture is verified (default False: x265 streams carry none).
+        timeout: seconds before the decoder is stopped (default: none).
+    """
+
+    name: ClassVar[str] = "hm"
+    keys = (HM_DIR_KEY,)
+
+    @classmethod
+    def from_options(cls, options) -> "HMDecoder":
+        return cls(hm_dir=options.hm_dir or None)
+
+    def __init__(
+        self, *, hm_dir: Optional[str] = None, require_hash: bool = False, timeout: Optional[float] = None
+    ):
+        self.exe = find_hm("TAppDecoder", hm_dir)
+        self.require_hash = bool(require_hash)
+        self.timeout = check_timeout(timeout)
+
+    def version(self) -> str:
+        return _version(self.exe, "Decoder")
+
+    def decode(self, bitstream: bytes, num_frames: int, height: int, width: int, bits: int) -> DecodedVideo:
+        info = raw_frames.check_stream(bitstream, num_frames, height, width, bits, self.name)
+        with tempfile.TemporaryDirectory(prefix="ftm-hm-") as tmp:
+            stream_path = os.path.join(tmp, "stream.hevc")
+            recon_path = os.path.join(tmp, "decoded.yuv")
+            with open(stream_path, "wb") as f:
+                f.write(bitstream)
+            command = [self.exe, "-b", stream_path, "-o", recon_path, "-d", str(info.bit_depth)]
+            # a hash mismatch makes HM exit with status 1: check the log first to say so
+            done = external.run("HM TAppDecoder", command, timeout=self.timeout, cwd=tmp, check=False)
+            log = done.stdout.decode("utf-8", errors="replace")
+            verified = len(re.findall(r"\[MD5:[0-9a-f]+,\(OK\)\]", log))
+            failed = len(re.findall(r",\(\*\*\*ERROR\*\*\*\)\]", log))
+            unhashed = len(re.findall(r",\(unk\)\]", log))
+            if failed:
+                raise CodecError(
+                    f"HM TAppDecoder: {failed} decoded picture(s) do not match their MD5 hash",
+                    command,
+                    log[-2000:],
+                )
+            external.check_status("HM TAppDecoder", command, done)
+            if self.require_hash and verified != num_frames:
+                raise CodecError(
+                    f"HM TAppDecoder verified {verified} MD5 picture hashes, expected {num_frames} "
+                    f"({unhashed} picture(s) carry none)",
+                    command,
+                    log[-2000:],
+                )
+            if not os.path.exists(recon_path):
+                raise CodecError("HM TAppDecoder wrote no pictures", command, log[-2000:])
+            with open(recon_path, "rb") as f:
+                frames = raw_frames.from_raw(
+                    f.read(), "HM TAppDecoder", num_frames, height, width, info.bit_depth, bits, command
+                )
+        return DecodedVideo(frames, done.seconds)

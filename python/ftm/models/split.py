@@ -1,0 +1,169 @@
+"""Split inference on torch models.
+
+A :class:`SplitNetwork` is a torch network cut into named stages that run in
+order, followed by a head that turns the last stage's output into the task
+outputs (a pooled final descriptor for retrieval and class logits). The name
+of a stage is a split point: its output is the intermediate feature FTM
+codes, and :meth:`SplitNetwork.run_from` runs the rest of the network from
+that feature, pristine or reconstructed.
+
+Capture uses forward hooks (:func:`capture_module_outputs`), which work on any
+``torch.nn.Module``, so the same function can read layers of a model that was
+never wrapped. Everything runs in inference mode on the CPU, in float32.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable, Dict, Iterable, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ftm._optional import require
+from ftm.errors import ConfigError
+
+torch = require("torch", "Split inference")
+nn = torch.nn
+
+__all__ = ["NetworkOutputs", "SplitNetwork", "capture_module_outputs", "outputs_from"]
+
+
+@dataclass(frozen=True)
+class NetworkOutputs:
+    """Task outputs of a batch: final descriptors (N x D) and class logits (N x K)."""
+
+    descriptor: "torch.Tensor"
+    logits: "torch.Tensor"
+
+
+def capture_module_outputs(
+    model: "nn.Module", inputs: "torch.Tensor", modules: Mapping[str, "nn.Module"]
+) -> Tuple[object, Dict[str, "torch.Tensor"]]:
+    """Run ``model(inputs)`` once and return its output and the outputs of ``modules``.
+
+    Each module must run exactly once in the forward pass (a module reused at
+    several places, such as a shared activation, is ambiguous and rejected).
+    """
+    captured: Dict[str, list] = {name: [] for name in modules}
+    handles = []
+    try:
+        for name, module in modules.items():
+            handles.append(module.register_forward_hook(lambda _m, _i, out, name=name: captured[name].append(out)))
+        with torch.inference_mode():
+            output = model(inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    result = {}
+    for name, outs in captured.items():
+        if len(outs) != 1:
+            raise RuntimeError(f"module {name!r} ran {len(outs)} times in one forward pass; expected exactly once")
+        result[name] = outs[0]
+    return output, result
+
+
+class SplitNetwork(nn.Module):
+    """A network as ordered named stages plus a head; every stage output is a split point."""
+
+    def __init__(
+        self,
+        name: str,
+        stages: Sequence[Tuple[str, "nn.Module"]],
+        head: "nn.Module",
+        input_shape: Tuple[int, int, int],
+        info: Optional[dict] = None,
+    ) -> None:
+        super().__init__()
+        names = [n for n, _ in stages]
+        if not names or len(set(names)) != len(names):
+            raise ValueError(f"stage names must be distinct and non-empty, got {names}")
+        self.name = name
+        self.stages = nn.ModuleDict(OrderedDict(stages))
+        self.head = head
+        self.input_shape = tuple(int(v) for v in input_shape)
+        self.info = dict(info or {})
+        self.eval()
+        self._shapes: Optional[Dict[str, Tuple[int, ...]]] = None
+
+    @property
+    def split_points(self) -> Tuple[str, ...]:
+        return tuple(self.stages.keys())
+
+    def feature_shapes(self) -> Dict[str, Tuple[int, ...]]:
+        """Shape (C, H, W) of the feature at each split point for one input."""
+        if self._shapes is None:
+            x = torch.zeros((1,) + self.input_shape)
+            shapes = {}
+            with torch.inference_mode():
+                for name, stage in self.stages.items():
+                    x = stage(x)
+                    shapes[name] = tuple(x.shape[1:])
+            self._shapes = shapes
+        return dict(self._shapes)
+
+    def check_layers(self, layers: Iterable[str]) -> Tuple[str, ...]:
+        """``layers`` as a tuple, or a ConfigError naming the unknown ones and the valid split points."""
+        layers = tuple(layers)
+        unknown = [n for n in layers if n not in self.stages]
+        if unknown:
+            raise ConfigError(f"unknown split point(s) {unknown} for {self.name}; choose from {list(self.split_points)}")
+        return layers
+
+    def _check_input(self, x: "torch.Tensor") -> None:
+        if tuple(x.shape[1:]) != self.input_shape or x.ndim != 4:
+            raise ValueError(f"{self.name} expects N x {' x '.join(map(str, self.input_shape))} input, got {tuple(x.shape)}")
+
+    def forward(self, x: "torch.Tensor") -> NetworkOutputs:
+        for stage in self.stages.values():
+            x = stage(x)
+        return self.head(x)
+
+    def capture(self, x: "torch.Tensor", layers: Iterable[str]) -> Tuple[NetworkOutputs, Dict[str, "torch.Tensor"]]:
+        """One forward pass: the task outputs and the features at ``layers`` (via forward hooks)."""
+        layers = self.check_layers(layers)
+        self._check_input(x)
+        return capture_module_outputs(self, x, {n: self.stages[n] for n in layers})
+
+    def run_from(self, layer: str, features: "torch.Tensor") -> NetworkOutputs:
+        """The rest of the network, from the feature at split point ``layer`` to the task outputs."""
+        (layer,) = self.check_layers([layer])
+        expected = self.feature_shapes()[layer]
+        if features.ndim != 4 or tuple(features.shape[1:]) != expected:
+            raise ValueError(
+                f"features at {layer!r} must be N x {' x '.join(map(str, expected))}, got {tuple(features.shape)}"
+            )
+        names = self.split_points
+        with torch.inference_mode():
+            x = features
+            for name in names[names.index(layer) + 1 :]:
+                x = self.stages[name](x)
+            return self.head(x)
+
+
+def _as_tensor(a: np.ndarray) -> "torch.Tensor":
+    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+
+
+def outputs_from(
+    network: SplitNetwork, layer: str, features: np.ndarray, batch_size: int = 32,
+    progress: Optional[Callable[[int], None]] = None,
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Descriptors and logits (numpy) from features at ``layer``, in batches of ``batch_size``.
+
+    Pristine and reconstructed features must go through the same batching so
+    that identical features give bit-identical outputs.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    f = np.asarray(features)
+    descriptors, logits = [], []
+    for start in range(0, f.shape[0], batch_size):
+        out = network.run_from(layer, _as_tensor(f[start : start + batch_size]))
+        descriptors.append(out.descriptor.numpy())
+        logits.append(out.logits.numpy())
+        if progress is not None:
+            progress(min(batch_size, f.shape[0] - start))
+    if not descriptors:
+        raise ValueError("features hold no sample")
+    return np.concatenate(descriptors), np.concatenate(logits)

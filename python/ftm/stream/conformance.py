@@ -1,0 +1,115 @@
+"""Conformance checking of .ftm streams against conformance/SPEC.md.
+
+A conformance folder holds ``expected.json`` and two sets of streams:
+
+- ``streams/*.ftm``: valid streams. Each must parse (every syntax element is
+  read and every constraint of the spec checked), decode, and give the
+  expected MD5 of the decoded integer tensor and of the dequantized float32
+  tensor of each of its tensors; the checksums the stream itself carries
+  must match too.
+- ``malformed/*.ftm``: streams that break the spec. Each must be rejected
+  with an error whose message contains the expected text.
+
+``expected.json`` is written only by ``scripts/make_conformance.py``; tests
+and ``ftm-conformance`` only read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from ftm import _core
+from ftm.codecs.options import DecodeOptions
+from ftm.errors import BitstreamError, CodecError, StreamVerificationError
+from ftm.stream.coding import RecordDecoder
+from ftm.stream.records import md5
+
+__all__ = ["StreamCheck", "check_folder", "check_stream", "check_malformed", "MANIFEST"]
+
+MANIFEST = "expected.json"
+REJECTIONS = (BitstreamError, CodecError, StreamVerificationError)
+
+
+@dataclass
+class StreamCheck:
+    name: str
+    passed: bool
+    elements: int = 0  # syntax elements parsed
+    tensors: int = 0
+    problems: List[str] = field(default_factory=list)
+    rejection: str = ""  # malformed streams: the error they were rejected with
+
+
+def check_stream(path: str, expected: Dict, decoder: str = "ffmpeg", hm_dir: Optional[str] = None) -> StreamCheck:
+    """Parse, decode and compare one valid stream with its expected values."""
+    check = StreamCheck(os.path.basename(path), passed=False)
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        stream, trace = _core.parse_stream(data, trace=True)
+    except BitstreamError as e:
+        check.problems.append(f"does not parse: {e}")
+        return check
+    check.elements, check.tensors = len(trace), len(stream.tensors)
+    want = expected.get("tensors", {})
+    if sorted(r.name for r in stream.tensors) != sorted(want):
+        check.problems.append(f"tensors {[r.name for r in stream.tensors]}, expected {sorted(want)}")
+    records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or ""))
+    for record in stream.tensors:
+        try:
+            decoded = records.decode(record)
+            codes, features = decoded.codes, decoded.features
+        except REJECTIONS as e:
+            check.problems.append(f"tensor {record.name!r} does not decode: {e}")
+            continue
+        tensor = want.get(record.name)
+        if tensor is None:
+            continue
+        if list(features.shape) != tensor["shape"]:
+            check.problems.append(f"tensor {record.name!r}: shape {list(features.shape)}, expected {tensor['shape']}")
+        for what, got, key in (("codes", codes, "codes_md5"), ("features", features, "features_md5")):
+            if md5(got).hex() != tensor[key]:
+                check.problems.append(f"tensor {record.name!r}: MD5 of the decoded {what} {md5(got).hex()}, expected {tensor[key]}")
+    check.passed = not check.problems
+    return check
+
+
+def check_malformed(path: str, expected_error: str, decoder: str = "ffmpeg", hm_dir: Optional[str] = None) -> StreamCheck:
+    """A malformed stream must be rejected, with ``expected_error`` in the message."""
+    check = StreamCheck(os.path.basename(path), passed=False)
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        stream = _core.parse_stream(data)
+        records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or ""))
+        for record in stream.tensors:
+            records.decode(record)
+    except REJECTIONS as e:
+        check.rejection = str(e).splitlines()[0]
+        check.passed = expected_error in str(e)
+        if not check.passed:
+            check.problems.append(f"rejected, but the message lacks {expected_error!r}: {e}")
+        return check
+    check.problems.append("accepted, but it breaks the spec")
+    return check
+
+
+def check_folder(folder: str, decoder: str = "ffmpeg", hm_dir: Optional[str] = None) -> List[StreamCheck]:
+    """Every stream a conformance folder's manifest lists, valid and malformed."""
+    manifest_path = os.path.join(folder, MANIFEST)
+    if not os.path.isfile(manifest_path):
+        raise FileNotFoundError(f"no {MANIFEST} in {folder!r}: not a conformance folder")
+    with open(manifest_path, encoding="utf-8") as f:
+        manifest = json.load(f)
+    checks = [
+        check_stream(os.path.join(folder, "streams", name), expected, decoder, hm_dir)
+        for name, expected in sorted(manifest["streams"].items())
+    ]
+    checks += [
+        check_malformed(os.path.join(folder, "malformed", name), entry["error"], decoder, hm_dir)
+        for name, entry in sorted(manifest["malformed"].items())
+    ]
+    return checks

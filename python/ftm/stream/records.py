@@ -1,0 +1,69 @@
+"""What every tensor record shares, whatever codes its payload: the checks
+on the source tensor, the record's header fields (SPEC.md 3.2), the
+checksums of the decoded tensor (SPEC.md 3.9) and the reconstruction error
+the summary reports."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Tuple
+
+import numpy as np
+
+from ftm import _core
+from ftm.errors import InputError
+
+__all__ = ["SOURCE_DTYPES", "md5", "source_tensor", "new_record", "hash_box", "record_bytes", "reconstruction_error"]
+
+SOURCE_DTYPES = {
+    np.dtype(np.float16): _core.SourceDtype.FLOAT16,
+    np.dtype(np.float32): _core.SourceDtype.FLOAT32,
+    np.dtype(np.float64): _core.SourceDtype.FLOAT64,
+}
+
+
+def md5(a: np.ndarray) -> bytes:
+    """MD5 of an array's little-endian bytes in C order (SPEC.md 3.9)."""
+    return hashlib.md5(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes()).digest()
+
+
+def source_tensor(x: np.ndarray, name: str, ndim: int, what: str) -> np.ndarray:
+    """``x`` as an array, checked: ``ndim`` dimensions (``what`` names them) and a float dtype."""
+    a = np.asarray(x)
+    if a.ndim != ndim:
+        raise InputError(f"tensor {name!r}: {what}, got shape {a.shape}")
+    if a.dtype not in SOURCE_DTYPES:
+        raise InputError(f"tensor {name!r}: expected float16/32/64, got dtype {a.dtype}")
+    return a
+
+
+def new_record(a: np.ndarray, name: str, kind: "_core.FeatureKind") -> "_core.TensorRecord":
+    """A tensor record with the header fields of source tensor ``a``; the payload boxes are the caller's."""
+    record = _core.TensorRecord()
+    record.name = name
+    record.kind = kind
+    record.source_dtype = SOURCE_DTYPES[a.dtype]
+    record.dims = list(a.shape)
+    return record
+
+
+def hash_box(codes: np.ndarray, features: np.ndarray) -> "_core.HashBox":
+    """Checksums of what every decoder reconstructs: the integer codes and the float32 features."""
+    digest = _core.HashBox()
+    digest.codes_md5, digest.features_md5 = md5(codes), md5(features)
+    return digest
+
+
+def record_bytes(record: "_core.TensorRecord") -> int:
+    """Every byte a tensor record takes in a stream."""
+    one = _core.Stream()
+    one.tensors = [record]
+    return len(_core.write_stream(one)) - 16  # minus the stream header and the end box
+
+
+def reconstruction_error(features: np.ndarray, source: np.ndarray) -> Tuple[float, float]:
+    """Mean squared and maximum absolute error of the decoded features (0 for an empty tensor)."""
+    error = features.astype(np.float64) - source.astype(np.float64)
+    if not error.size:
+        return 0.0, 0.0
+    return float(np.mean(error**2)), float(np.max(np.abs(error)))
