@@ -81,7 +81,7 @@ def test_decode_verifies_md5(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, code, message",
     [
-        (["--QP=99"], 2, "QP: expected an integer in"),
+        (["--QP=99"], 2, "QP 99 is outside [0, 51]"),
         (["--Qp=22"], 2, "unknown key 'Qp'"),
         (["stray"], 2, "unrecognized argument 'stray'"),
         (["-i", "/nonexistent.npy"], 1, "does not exist"),
@@ -96,6 +96,44 @@ def test_errors_are_one_clear_line(tmp_path, capsys, argv, code, message):
     assert not os.path.exists(out) and not os.path.exists(str(tmp_path / "x.json"))
 
 
+@pytest.mark.parametrize(
+    "make, code, message",
+    [
+        (lambda d: ["-i", str(d / "empty.npy")], 1, "empty.npy' is empty (0 bytes)"),
+        (lambda d: ["-i", str(d / "garbage.npy")], 1, "garbage.npy' is not a .npy file"),
+        (lambda d: ["-i", str(d / "garbage.npz")], 1, "garbage.npz' is not a .npz file"),
+        (lambda d: ["-i", str(d / "objects.npy")], 1, "holds Python objects"),
+        (lambda d: ["-i", str(d / "empty.npz")], 1, "empty.npz' is empty"),
+        (lambda d: ["-i", str(d)], 1, "is a folder; give a .npy"),
+        (lambda d: ["-b", str(d)], 2, "bitstream file (-b / BitstreamFile) '" ),
+        (lambda d: ["-b", str(d / "no" / "x.ftm")], 2, "no/x.ftm': the folder"),
+        (lambda d: ["-o", str(d)], 2, "reconstruction file (-o / ReconFile)"),
+        (lambda d: ["-o", str(d / "r.txt")], 2, "unsupported extension '.txt'"),
+        (lambda d: ["-b", str(d / "x.ftm"), "--SummaryFile=" + str(d / "x.ftm")], 2, "must differ"),
+    ],
+)
+def test_inputs_and_outputs_are_checked_before_any_work(tmp_path, capsys, make, code, message):
+    (tmp_path / "empty.npy").write_bytes(b"")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    (tmp_path / "garbage.npy").write_bytes(b"\x00" * 100)
+    (tmp_path / "garbage.npz").write_bytes(b"not a zip")
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    before = set(os.listdir(tmp_path))
+    assert encode(["-c", CTC22, "-b", str(tmp_path / "x.ftm")] + make(tmp_path)) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("ftm-encode: error:") and message in err, err
+    assert set(os.listdir(tmp_path)) == before  # nothing written, no temporary left
+
+
+def test_decode_checks_its_output_before_decoding(tmp_path, capsys):
+    out = str(tmp_path / "f.ftm")
+    assert encode(["-c", CTC22, "-b", out, "--quiet"]) == 0
+    assert decode(["-b", out, "-o", str(tmp_path / "r.bmp")]) == 2
+    assert "unsupported extension '.bmp'" in capsys.readouterr().err
+    assert decode(["-b", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
 def test_bad_config_file_names_file_and_line(tmp_path, capsys):
     cfg = tmp_path / "bad.cfg"
     cfg.write_text("QP : 22\nBitDepht : 10\n")
@@ -108,6 +146,30 @@ def test_decode_rejects_a_corrupt_stream(tmp_path, capsys):
     bad.write_bytes(b"FTM\x1a\x01\x00\x00\x00garbage")
     assert decode(["-b", str(bad)]) == 1
     assert "ftm-decode: error: tensor 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-c", CTC22, "-q", "99"], "command line --QP=99: QP 99 is outside [0, 51], HEVC's range at BitDepth 8"),
+        (["-c", CTC22, "--BitDepth=10", "--QP=99"], "command line --QP=99: QP 99 is outside [-12, 51], HEVC's range at BitDepth 10"),
+        (["-c", "vector_qp22.cfg", "-q", "99"], "command line --QP=99: QP 99 is outside [-48, 63], the scalar quantizer's range"),
+        (["-c", CTC22, "-q", "x"], "command line --QP=x: QP: expected an integer, got 'x'"),
+    ],
+)
+def test_a_bad_qp_has_one_wording_and_one_exit_status(args, message, capsys):
+    assert encode(args) == 2
+    assert capsys.readouterr().err.strip() == f"ftm-encode: error: {message}"
+
+
+def test_shipped_configs_and_conformance_streams_are_found_from_any_folder(tmp_path):
+    run = subprocess.run(["ftm-encode", "-c", "ctc_qp22.cfg", "--quiet"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "features.ftm").is_file() and (tmp_path / "features.json").is_file()
+    run = subprocess.run(["ftm-encode", "-c", "no_such.cfg"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 2 and "nor among the configs FTM ships: ctc.cfg" in run.stderr
+    run = subprocess.run(["ftm-conformance"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0 and " 0 failed" in run.stdout, run.stdout + run.stderr
 
 
 def test_console_scripts_are_installed(tmp_path):

@@ -69,7 +69,8 @@ def test_override_errors_name_the_argument():
         ({"normalization": "l2"}, "Normalization applies to FeatureKind : vector, not to"),
         ({"hm_picture_hash": False}, "HmPictureHash applies to Encoder : hm, not to"),
         ({"feature_kind": "vector", "packing": "tiled"}, "Packing applies to FeatureKind : map"),
-        ({"qp": 52}, r"outside HEVC's range \[0, 51\] at BitDepth 8"),
+        ({"qp": 52}, r"QP 52 is outside \[0, 51\], HEVC's range at BitDepth 8"),
+        ({"feature_kind": "vector", "qp": 99}, r"QP 99 is outside \[-48, 63\], the scalar quantizer's range"),
         ({"qp": -13, "bit_depth": 10}, r"\[-12, 51\]"),
     ],
 )

@@ -109,7 +109,7 @@ def test_paths_in_a_file_are_relative_to_it(tmp_path, monkeypatch):
         ("this is not a setting\n", r"bad\.cfg:1: expected 'Key : Value'"),
         # valid one by one, inconsistent together: the line that defined the configuration is named
         ("QPs : 22\nConfiguration : t TileGrid=2x2\n", r"bad\.cfg:2: configuration t at QP 22 \(QPs: .*bad\.cfg:1\): TileGrid applies to Packing : tiled only"),
-        ("QPs : 12, 60\n", r"bad\.cfg:1: configuration x265-ffmpeg at QP 60 .*: QP 60 is outside HEVC's range \[0, 51\]"),
+        ("QPs : 12, 60\n", r"bad\.cfg:1: configuration x265-ffmpeg at QP 60 .*: QP 60 is outside \[0, 51\], HEVC's range"),
     ],
 )  # fmt: skip
 def test_errors_name_file_and_line(tmp_path, text, match):
@@ -208,3 +208,27 @@ def test_coding_unit_splits_images():
     assert list(_coding_units(FakeJob("set"), x)) == ["block4"]
     with pytest.raises(ConfigError, match="CodingUnit: expected one of image, set"):
         load_ctc_config([], ["--CodingUnit=batch"])
+
+
+def test_list_makes_nothing_and_the_matrix_is_checked_before_any_work(tmp_path, capsys):
+    from ftm.cli._tool import run_tool
+
+    out = tmp_path / "out"
+    cfg = write(tmp_path, "c.cfg", "FeatureSets : bundled\nLayers : block4, head\nQPs : 22, 42\n")
+    assert run_tool("ftm-ctc", ctc_main, ["-c", cfg, "-o", str(out), "--list"]) == 0
+    listed = capsys.readouterr()
+    assert listed.out.count("todo (the bundled feature set is made on the first run)") == 4
+    assert "bundled.block4.qp22.x265-ffmpeg" in listed.out and "4 jobs" in listed.err
+    assert not out.exists()  # no feature set, no lock file, no folder
+    bad = write(tmp_path, "bad.cfg", "FeatureSets : bundled\nLayers : block3\n")
+    assert run_tool("ftm-ctc", ctc_main, ["-c", bad, "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.cfg:2: Layers: efficientnet-lite0 (the bundled feature set) has no layer block3" in err
+    assert not out.exists()
+
+
+def test_images_applies_to_the_bundled_set_only(tmp_path):
+    folder = tmp_path / "myset"
+    folder.mkdir()
+    with pytest.raises(ConfigError, match="Images applies to the bundled feature set only"):
+        load_ctc_config([], [f"--FeatureSets={folder}", "--Images=4"])

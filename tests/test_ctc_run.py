@@ -88,12 +88,15 @@ def test_end_to_end_reports(local_run):
 
     table = (out / "table3.md").read_text()
     assert "## efficientnet-lite0, feature set bundled (8 images), configuration log" in table
-    assert "| Feat. | Cls QP22 Rate | Cls QP22 Fid. | Cls QP42 Rate | Cls QP42 Fid. | Ret QP22 Rate |" in table
-    for layer in ("block10", "block15"):
-        r22, r42 = by[(layer, "minmax", 22)], by[(layer, "minmax", 42)]
-        cells = [f"{float(r['compression_rate']):.3f} | {float(r['f_classification']):.3f}" for r in (r22, r42)]
-        cells += [f"{float(r['compression_rate']):.3f} | {float(r['f_retrieval']):.3f}" for r in (r22, r42)]
-        assert f"| {layer} | " + " | ".join(cells) + " |" in table
+    assert "| Feat.   | QP22 rate |  fid. | QP42 rate |  fid. |" in table
+    assert table.count("Classification (rate | F_classification at each QP)") == 2  # one per configuration
+    minmax = table.split("configuration minmax")[1]
+    for key in ("f_classification", "f_retrieval"):
+        task = minmax.split(f"F_{key[2:]} at each QP")[1]
+        for layer in ("block10", "block15"):
+            r22, r42 = by[(layer, "minmax", 22)], by[(layer, "minmax", 42)]
+            cells = [f"{float(r[f]):.3f}".rjust(w) for r in (r22, r42) for f, w in (("compression_rate", 9), (key, 5))]
+            assert f"| {layer} | " + " | ".join(cells) + " |" in task
 
     bd = json.loads((out / "results.json").read_text())["bd_rates"]
     assert [(b["layer"], b["anchor"], b["test"]) for b in bd] == [("block10", "log", "minmax"), ("block15", "log", "minmax")]
@@ -206,7 +209,7 @@ def test_failed_jobs_are_reported_and_retried(local_run, shared, tmp_path):
     with open(out / "results.csv", newline="") as f:
         rows = {r["configuration"]: r for r in csv.DictReader(f)}
     assert rows["minmax"]["status"] == "failed" and rows["minmax"]["error"].startswith("CodecError: ")
-    assert "| block15 | fail | fail | fail | fail |" in (out / "table3.md").read_text()
+    assert "| block15 |      fail | fail |      fail | fail |" in (out / "table3.md").read_text()
     # the log jobs gave the same figures as in the two-configuration run
     local = records(local_run[1])
     for rec in by_config["log"]:
@@ -218,11 +221,21 @@ def test_failed_jobs_are_reported_and_retried(local_run, shared, tmp_path):
 
 
 def _children(pid):
+    """The runner's worker processes (not multiprocessing's resource tracker, which leaves with the runner)."""
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(p) for p in f.read().split()]
+            children = [int(p) for p in f.read().split()]
     except OSError:
         return []
+    workers = []
+    for child in children:
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as f:
+                if b"spawn_main" in f.read():
+                    workers.append(child)
+        except OSError:
+            continue
+    return workers
 
 
 def _alive(pid):
@@ -239,19 +252,27 @@ def _start(out, shared):
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
-def _interrupt_after_first_record(proc, out, sig):
+def _records_in(out):
+    return {p for p in os.listdir(out / "jobs") if p.endswith(".json")} if (out / "jobs").is_dir() else set()
+
+
+def _interrupt_after_first_record(proc, out, sig, before=frozenset()):
+    """Send ``sig`` once a job of this run has finished (its record is not among ``before``)."""
     deadline = time.monotonic() + 120
-    while not (out / "jobs").is_dir() or not any(p.endswith(".json") for p in os.listdir(out / "jobs")):
+    while not _records_in(out) - before:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "no job finished in time"
         time.sleep(0.02)
     workers = _children(proc.pid)
+    assert workers
+    sent = time.monotonic()
     os.kill(proc.pid, sig)
+    # Ctrl-C: the runner stops its workers within 2 s; a killed runner's workers notice within their poll period
+    limit = 2.0 if sig == signal.SIGINT else 20.0
+    while any(_alive(w) for w in workers):
+        assert time.monotonic() - sent < limit, f"a worker outlived the {signal.Signals(sig).name} by {limit} s"
+        time.sleep(0.05)
     proc.communicate(timeout=60)
-    deadline = time.monotonic() + 20
-    while any(_alive(w) for w in workers):  # a killed runner's worker notices and exits
-        assert time.monotonic() < deadline, "a worker outlived its runner"
-        time.sleep(0.1)
     return proc.returncode
 
 
@@ -262,9 +283,12 @@ def test_interrupted_and_killed_runs_lose_nothing_and_count_nothing_twice(local_
     assert _interrupt_after_first_record(proc, out, signal.SIGINT) == 130
     first = {p: (out / "jobs" / p).read_bytes() for p in os.listdir(out / "jobs") if p.endswith(".json")}
     assert 1 <= len(first) < 16
+    with open(out / "results.csv", newline="") as f:  # the reports of what finished were written
+        statuses = [r["status"] for r in csv.DictReader(f)]
+    assert statuses.count("ok") == len(first) and statuses.count("missing") == 16 - len(first)
 
     proc = _start(out, shared)
-    assert _interrupt_after_first_record(proc, out, signal.SIGKILL) == -signal.SIGKILL
+    assert _interrupt_after_first_record(proc, out, signal.SIGKILL, set(first)) == -signal.SIGKILL
     second = {p: (out / "jobs" / p).read_bytes() for p in os.listdir(out / "jobs") if p.endswith(".json")}
     assert all(second[p] == data for p, data in first.items())  # nothing finished was redone
 

@@ -175,3 +175,15 @@ def test_bad_inputs_are_named():
         ftm.encode(features((1, 3, 4, 4)), {"ChannelOrder": "1,0"})
     with pytest.raises(ftm.ConfigError, match="unknown key 'Qp'"):
         ftm.encode(features((1, 3, 4, 4)), {"Qp": "22"})
+
+
+def test_progress_within_a_tensor_counts_its_frames():
+    from ftm.codecs.video_maps import MapCodec
+    from ftm.stream.records import new_record
+
+    x = features((1, 300, 8, 8), 3)
+    codec = MapCodec.for_encoding(ftm.Config(qp=32))
+    seen = []
+    codec.encode(x, new_record(x, "t", codec.kind), lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1] == (300, 300) and {t for _, t in seen} == {300}
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)

@@ -11,14 +11,33 @@ import tempfile
 from pathlib import Path
 from typing import Union
 
-__all__ = ["write_bytes_atomic", "write_text_atomic"]
+from ftm.errors import ConfigError
+
+__all__ = ["check_output_path", "write_bytes_atomic", "write_text_atomic"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
+def check_output_path(path: PathLike, what: str = "output") -> None:
+    """A ConfigError naming ``path`` unless a file can be written there: tools call it before long work."""
+    target = Path(path)
+    if str(path) == "" or target.is_dir():
+        raise ConfigError(f"{what} {str(path)!r} is a folder; give a file name")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{what} {str(path)!r}: the folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"{what} {str(path)!r}: cannot write in the folder {str(folder)!r}")
+
+
 def write_bytes_atomic(path: PathLike, data: bytes) -> None:
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    if target.is_dir():
+        raise IsADirectoryError(f"cannot write {str(path)!r}: it is a folder")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:  # name the user's path, not the temporary one
+        raise type(exc)(exc.errno, f"cannot write {str(path)!r}: {exc.strerror}") from None
     try:
         umask = os.umask(0)
         os.umask(umask)

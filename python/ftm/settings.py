@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ftm.data import find_config, shipped_configs
 from ftm.errors import ConfigError
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "describe_keys",
     "finite_float",
     "int_in",
+    "integer",
     "optional_float",
     "parse_setting",
     "plain_text",
@@ -73,6 +75,13 @@ def int_in(lo: int, hi: int) -> Callable[[str], int]:
 
     parse.__doc__ = f"integer {lo}..{hi}"
     return parse
+
+
+def integer(text: str) -> int:
+    """integer"""
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise ValueError(f"expected an integer, got {text!r}")
+    return int(text)
 
 
 def boolean(text: str) -> bool:
@@ -125,10 +134,17 @@ def parse_setting(name: str, text: str, where: str, keys: Mapping[str, Key]) -> 
 _LINE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]*)\s*:\s*(.*?)\s*$")
 
 
-def _file_entries(path: str) -> List[Tuple[str, str, str]]:
-    """``(name, text, "file:line")`` for every setting of a config file, in order."""
+def _file_entries(name: str) -> List[Tuple[str, str, str]]:
+    """``(name, text, "file:line")`` for every setting of a config file, in order.
+
+    A name that is not a file here may name a config FTM ships (``ctc_qp22.cfg``).
+    """
+    path = str(find_config(name))
+    if os.path.isdir(path):
+        raise ConfigError(f"config file {name!r} is a folder")
     if not os.path.isfile(path):
-        raise ConfigError(f"config file {path!r} does not exist")
+        shipped = ", ".join(shipped_configs())
+        raise ConfigError(f"config file {name!r} does not exist (here, nor among the configs FTM ships: {shipped})")
     entries: List[Tuple[str, str, str]] = []
     with open(path, encoding="utf-8") as f:
         for number, raw in enumerate(f, start=1):
@@ -189,7 +205,12 @@ def describe_keys(keys: Sequence[Key], defaults: Any) -> str:
     rows: List[Tuple[str, str, str, str]] = []
     for k in keys:
         default = getattr(defaults, k.field)
-        shown = "" if default in (None, "", ()) else ",".join(map(str, default)) if isinstance(default, tuple) else str(default)
+        if isinstance(default, bool):
+            shown = str(int(default))  # the way such keys are written: 0 | 1
+        elif default in (None, "", ()):
+            shown = ""
+        else:
+            shown = ",".join(map(str, default)) if isinstance(default, tuple) else str(default)
         rows.append((k.name, (k.parse.__doc__ or "").strip(), shown, k.help))
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [f"{'Key'.ljust(width[0])}  {'Values'.ljust(width[1])}  {'Default'.ljust(width[2])}  Meaning"]

@@ -1,6 +1,6 @@
 """ftm-conformance: check .ftm streams against the spec and their expected values.
 
-    ftm-conformance                         # the conformance/ folder of a checkout
+    ftm-conformance                         # ./conformance, else the streams installed with FTM
     ftm-conformance path/to/conformance --Decoder=hm --HmDir=/opt/hm/bin
     ftm-conformance --trace conformance/streams/log8_channel_default.ftm
 
@@ -11,6 +11,7 @@ when any stream fails.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import List, Optional
 
 from ftm.codecs.video import DECODERS
@@ -20,11 +21,20 @@ PROG = "ftm-conformance"
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Check .ftm conformance streams.")
-    p.add_argument("folder", nargs="?", default="conformance", help="conformance folder with expected.json (default: ./conformance)")
+    p.add_argument("folder", nargs="?", default=None,
+                   help="conformance folder with expected.json (default: ./conformance if there is one, "
+                        "else the conformance streams installed with FTM)")  # fmt: skip
     p.add_argument("--trace", metavar="FILE", help="print every syntax element of one stream, HM-trace style, and exit")
     p.add_argument("--Decoder", choices=sorted(DECODERS), default="ffmpeg", help="video decoder back end of feature-map records")
     p.add_argument("--HmDir", default=None, metavar="DIR", help="folder of HM's TAppDecoder (default: $FTM_HM_DIR)")
     return p
+
+
+def default_folder() -> str:
+    from ftm.data import shipped
+
+    here = Path("conformance")
+    return str(here if (here / "expected.json").is_file() else shipped("conformance"))
 
 
 def print_trace(path: str) -> int:
@@ -43,7 +53,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser().parse_args(argv)
     if args.trace:
         return print_trace(args.trace)
-    checks = check_folder(args.folder, args.Decoder, args.HmDir)
+    checks = check_folder(args.folder or default_folder(), args.Decoder, args.HmDir)
     width = max(len("Stream"), *(len(c.name) for c in checks))
     print(f"{'Stream'.ljust(width)}  {'Elements':>8}  {'Tensors':>7}  Result")
     for c in checks:

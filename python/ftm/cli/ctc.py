@@ -50,17 +50,29 @@ def _load(args: argparse.Namespace, rest: List[str]):
 
 
 def _list(cfg) -> int:
-    from ftm.ctc.runner import plan
+    """The jobs and their state, making nothing: a bundled set not made yet is listed by its cells."""
+    from ftm.ctc.config import BUNDLED
+    from ftm.ctc.featuresets import open_feature_sets
+    from ftm.ctc.matrix import expand_jobs
     from ftm.ctc.store import ResultStore
+    from ftm.models import MODELS
 
-    _, jobs = plan(cfg, log=lambda m: print(m, file=sys.stderr))
+    sets = open_feature_sets(cfg, log=lambda m: print(m, file=sys.stderr), create=False)
     store = ResultStore(cfg.output_dir)
-    width = max(len(j.job_id) for j in jobs) if jobs else 0
-    for job in jobs:
+    rows = []
+    for job in expand_jobs(cfg, sets):
         record = store.load(job.job_id)
-        state = "todo" if record is None else record.get("status", "?")
-        print(f"{job.job_id.ljust(width)}  {state}")
-    print(f"{len(jobs)} jobs", file=sys.stderr)
+        rows.append((job.job_id, "todo" if record is None else record.get("status", "?")))
+    if BUNDLED in cfg.feature_sets and BUNDLED not in sets:
+        # a job's id ends with a digest of the layer's features, which do not exist yet
+        for layer in cfg.layers or MODELS[cfg.model].split_points:
+            for variant in cfg.variants():
+                rows += [(f"{BUNDLED}.{layer}.qp{qp}.{variant.name}", "todo (the bundled feature set is made on the first run)")
+                         for qp in cfg.qps]  # fmt: skip
+    width = max((len(job_id) for job_id, _ in rows), default=0)
+    for job_id, state in rows:
+        print(f"{job_id.ljust(width)}  {state}")
+    print(f"{len(rows)} jobs", file=sys.stderr)
     return 0
 
 
@@ -88,8 +100,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             argv=[PROG, *(sys.argv[1:] if argv is None else argv)],
         )  # fmt: skip
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; finished jobs are kept in {cfg.output_dir}/jobs and the same command "
-              "carries on from there", file=sys.stderr)  # fmt: skip
+        print(f"{PROG}: interrupted; every worker is stopped, finished jobs are kept in {cfg.output_dir}/jobs, "
+              f"the reports of what finished are in {cfg.output_dir}, and the same command carries on "
+              "from there", file=sys.stderr)  # fmt: skip
         return 130
     from ftm.ctc.reports import format_summary
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 import time
 from typing import Dict, List, Optional
@@ -22,7 +23,7 @@ import numpy as np
 
 from ftm.codecs.video import DECODERS
 from ftm.errors import ConfigError
-from ftm.io import save_features
+from ftm.io import check_features_output, save_features
 
 PROG = "ftm-decode"
 
@@ -56,16 +57,24 @@ def expected_digests(specs: List[str], names: List[str]) -> Dict[str, str]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from ftm.stream.coding import decode_all
+    from ftm.stream.coding import decode_all, tensor_names
 
     args = parser().parse_args(argv)
+    if os.path.isdir(args.bitstream):
+        raise ConfigError(f"bitstream {args.bitstream!r} is a folder; give a .ftm file")
+    if not os.path.isfile(args.bitstream):
+        raise FileNotFoundError(f"bitstream {args.bitstream!r} does not exist")
     with open(args.bitstream, "rb") as f:
         data = f.read()
+    names = tensor_names(data)  # parses the whole container: a malformed stream fails here, before decoding
+    expected = expected_digests(args.verify_md5, names)
+    if args.output:
+        check_features_output(args.output, len(names), "output (-o)")
     t0 = time.perf_counter()
     tensors = decode_all(data, decoder=args.Decoder, hm_dir=args.HmDir)
     seconds = time.perf_counter() - t0
     digests = {name: hashlib.md5(np.ascontiguousarray(a, dtype="<f4").tobytes()).hexdigest() for name, a in tensors.items()}
-    for name, want in expected_digests(args.verify_md5, list(tensors)).items():
+    for name, want in expected.items():
         if digests[name] != want:
             print(f"{PROG}: error: tensor {name!r}: MD5 {digests[name]}, expected {want}", file=sys.stderr)
             return 1

@@ -16,7 +16,8 @@ import os
 from typing import List, Optional
 
 from ftm.errors import ConfigError
-from ftm.io import load_features, save_features, write_atomic
+from ftm._atomic import check_output_path
+from ftm.io import check_features_output, load_features, save_features, write_atomic
 from ftm.stream.config import Config, describe_codec_keys
 
 PROG = "ftm-encode"
@@ -32,7 +33,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-i", "--input", metavar="FILE", help="input features: .npy, .npz or .safetensors (InputFile)")
     p.add_argument("-b", "--bitstream", metavar="FILE", help="output .ftm stream (BitstreamFile)")
     p.add_argument("-o", "--recon", metavar="FILE", help="write the decoded features here (ReconFile)")
-    p.add_argument("-q", "--qp", type=int, metavar="QP", help="quantization parameter (QP)")
+    p.add_argument("-q", "--qp", metavar="QP", help="quantization parameter (the key QP, as --QP=QP)")
     p.add_argument("--help-keys", action="store_true", help="list every configuration key and exit")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p
@@ -42,12 +43,10 @@ def resolve(args: argparse.Namespace, rest: List[str]) -> Config:
     bad = [a for a in rest if not a.startswith("--") or "=" not in a]
     if bad:
         raise ConfigError(f"unrecognized argument {bad[0]!r}; settings are given as --Key=Value")
-    short = {
-        field: value
-        for field, value in (("input_file", args.input), ("bitstream_file", args.bitstream), ("recon_file", args.recon), ("qp", args.qp))
-        if value is not None
-    }
-    return Config.load(args.config, rest, **short)
+    # the short options are their keys given last: one parser, one message for a bad value
+    short = [f"--{key}={value}" for key, value in (("InputFile", args.input), ("BitstreamFile", args.bitstream),
+                                                   ("ReconFile", args.recon), ("QP", args.qp)) if value is not None]  # fmt: skip
+    return Config.load(args.config, rest + short)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -64,11 +63,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         raise ConfigError("FeatureKind : vector needs N x D vectors: give -i (the bundled default input is a feature map)")
     input_file = cfg.input_file or str(default_features_path())
     tensors = load_features(input_file)
+    # every output is checked before the work starts, and named as the user gave it
+    summary_file = cfg.summary_file or os.path.splitext(cfg.bitstream_file)[0] + ".json"
+    check_output_path(cfg.bitstream_file, "bitstream file (-b / BitstreamFile)")
+    check_output_path(summary_file, "summary file (SummaryFile)")
+    if cfg.recon_file:
+        check_features_output(cfg.recon_file, len(tensors), "reconstruction file (-o / ReconFile)")
+    outputs = [os.path.abspath(p) for p in (cfg.bitstream_file, summary_file, cfg.recon_file, input_file) if p]
+    if len(set(outputs)) != len(outputs):
+        raise ConfigError(f"the input, bitstream, summary and reconstruction files must differ: {outputs}")
     result = encode_tensors(tensors, cfg, progress=None if not quiet else False)
     write_atomic(cfg.bitstream_file, result.data)
     if cfg.recon_file:
         save_features(cfg.recon_file, result.reconstruction)
-    summary_file = cfg.summary_file or os.path.splitext(cfg.bitstream_file)[0] + ".json"
     encoder_name, encoder_version = result.encoder
     summary = summary_dict(result, cfg)
     summary["input_file"] = input_file

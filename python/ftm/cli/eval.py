@@ -1,7 +1,7 @@
 """ftm-eval: the fidelity table of seed 002 for reconstructed features of one layer.
 
-    ftm-eval -f featuresets/bundled -l block4 -r block4.ftm
-    ftm-eval -f featuresets/bundled -l block4 -r recon.npy --bytes 12345 -o block4-fidelity.json
+    ftm-eval -f featuresets/bundled -l block4 -r block4.ftm          # writes block4.fidelity.json
+    ftm-eval -f featuresets/bundled -l block4 -r recon.npy --bytes 12345 -o block4-qp22.json
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import List, Optional
 
+from ftm._atomic import check_output_path
 from ftm.cli._tool import set_torch_threads
 from ftm.errors import ConfigError
 
@@ -30,10 +31,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-l", "--layer", default=None, help="split point (default: the feature set's only layer)")
     p.add_argument("--bytes", type=int, default=None, help="compressed size in bytes, for the compression rate")
     p.add_argument("--bitstream", default=None, help="compressed file whose size gives the compression rate")
-    p.add_argument("-o", "--json", default="fidelity.json", help="JSON output (default: fidelity.json)")
+    p.add_argument("-o", "--json", default=None,
+                   help="JSON output (default: the reconstruction's name with .fidelity.json, beside it; "
+                        "ftm-encode's summaries end in .json, so neither tool overwrites the other's)")  # fmt: skip
     p.add_argument("--batch-size", type=int, default=32, help="images per batch through the rest of the network")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     return p
+
+
+def default_json(reconstruction: str) -> str:
+    """recon.npy -> recon.fidelity.json; a feature-set folder sets/x -> sets/x.fidelity.json."""
+    path = Path(reconstruction.rstrip("/\\"))
+    stem = path.name if path.is_dir() else path.stem
+    return str(path.with_name(f"{stem}.fidelity.json"))
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -47,6 +57,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         raise ConfigError("give --bytes or --bitstream, not both")
     if args.bytes is not None and args.bytes < 0:
         raise ConfigError(f"--bytes must be >= 0, got {args.bytes}")
+    json_path = args.json or default_json(args.reconstruction)
+    check_output_path(json_path, "JSON output (-o)")
     set_torch_threads(args.threads)
     fs = read_feature_set(args.features)
     layer = args.layer
@@ -67,10 +79,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     )  # fmt: skip
     report["feature_set"] = str(fs.path)
     report["reconstruction"] = str(args.reconstruction)
-    write_text_atomic(args.json, json.dumps(report, indent=1) + "\n")
+    write_text_atomic(json_path, json.dumps(report, indent=1) + "\n")
     print(f"FTM fidelity: {report['model']} at {layer}, {report['images']} images, reconstruction {args.reconstruction}")
     print(format_table([report]))
-    print(f"JSON: {args.json}")
+    print(f"wrote {json_path}")
     return 0
 
 

@@ -26,19 +26,23 @@ def parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Extract intermediate features of a real network on real images (offline) into a feature set.",
     )
-    p.add_argument("-o", "--output", help="feature set folder to write (must not exist unless --overwrite)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("-o", "--output", help="feature set folder to write (must not exist unless --overwrite)")
+    what.add_argument("--list-layers", action="store_true", help="print the model's split points and shapes, then exit")
     p.add_argument("-i", "--images", default="bundled",
                    help="'bundled' (the photos shipped by scikit-image, scikit-learn, matplotlib) or a folder of images")  # fmt: skip
     p.add_argument("--views", choices=sorted(VIEW_SETS), default=None,
-                   help="crops per photo: 'default' (6 views) or 'centre' (the ImageNet centre crop); "
+                   help="crops per photo: 'default' (6 views), 'centre' (the ImageNet centre crop) or 'full' "
+                        "(the whole image resized, for images already at the network's size); "
                         "default: 'default' for bundled photos, 'centre' for a folder")  # fmt: skip
     p.add_argument("-l", "--layers", default="all", help="comma-separated split points, or 'all' (default)")
-    p.add_argument("-m", "--model", default="efficientnet-lite0", choices=sorted(MODELS))
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("-m", "--model", default="efficientnet-lite0", choices=sorted(MODELS),
+                   help="network of FTM's model registry (default: efficientnet-lite0)")  # fmt: skip
+    p.add_argument("--batch-size", type=int, default=16, help="images per forward pass (default: 16)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    p.add_argument("--limit", type=int, default=None, help="keep only the first N inputs")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="keep N whole images (every view of each), taken in turn from each sub-folder (class)")  # fmt: skip
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
-    p.add_argument("--list-layers", action="store_true", help="print the model's split points and shapes, then exit")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -65,8 +69,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         for name, shape in network.feature_shapes().items():
             print(f"{name:<10} {' x '.join(map(str, shape))}")
         return 0
-    if not args.output:
-        raise ConfigError("-o/--output is required")
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit must be >= 1, got {args.limit}")
+    if args.batch_size < 1:
+        raise ConfigError(f"--batch-size must be >= 1, got {args.batch_size}")
     bundled = args.images == "bundled"
     photos = bundled_photos() if bundled else folder_photos(args.images)
     views = VIEW_SETS[args.views or ("default" if bundled else "centre")]
@@ -74,7 +80,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     command = " ".join(shlex.quote(a) for a in [PROG, *(sys.argv[1:] if argv is None else argv)])
     fs = extract_feature_set(
         args.output, network=network, photos=photos, views=views, layers=layers, batch_size=args.batch_size,
-        limit=args.limit, overwrite=args.overwrite, command=command, progress=not args.no_progress,
+        images=args.limit, overwrite=args.overwrite, command=command, progress=not args.no_progress,
     )  # fmt: skip
     print(_summary(fs))
     return 0

@@ -203,6 +203,8 @@ class VectorCodec(TensorCodec):
 
     @classmethod
     def check_config(cls, cfg, at) -> None:
+        if not MIN_QP <= cfg.qp <= MAX_QP:
+            raise ConfigError(f"{at('qp')}QP {cfg.qp} is outside [{MIN_QP}, {MAX_QP}], the scalar quantizer's range")
         if cfg.normalization == "scale" and (cfg.scale is None or cfg.scale <= 0):
             raise ConfigError(f"{at('normalization')}Normalization : scale needs a positive Scale")
 
@@ -219,8 +221,8 @@ class VectorCodec(TensorCodec):
 
         return "ftm-cabac", __version__
 
-    def encode(self, x: np.ndarray, record: "_core.TensorRecord") -> CodedTensor:
-        cfg = self.cfg
+    def encode(self, x: np.ndarray, record: "_core.TensorRecord", progress=None) -> CodedTensor:
+        cfg = self.cfg  # the level coder codes a million levels in milliseconds: no progress to report
         payload = encode_vectors(x, cfg.qp, cfg.normalization, cfg.scale, cfg.reconstruction == "midpoint")
         t0 = time.perf_counter()
         levels = decode_levels(payload.levels, payload.n, payload.d)

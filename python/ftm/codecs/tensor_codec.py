@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Tuple
+from typing import Callable, ClassVar, Optional, Tuple
 
 import numpy as np
 
@@ -90,8 +90,14 @@ class TensorCodec(abc.ABC):
         """The codec set up for decoding records with the user's decoder choices."""
 
     @abc.abstractmethod
-    def encode(self, x: np.ndarray, record: "_core.TensorRecord") -> CodedTensor:
-        """Code ``x`` (checked: ``ndim`` dimensions, float) into ``record``'s payload boxes."""
+    def encode(
+        self, x: np.ndarray, record: "_core.TensorRecord", progress: Optional[Callable[[int, int], None]] = None
+    ) -> CodedTensor:
+        """Code ``x`` (checked: ``ndim`` dimensions, float) into ``record``'s payload boxes.
+
+        ``progress(done, total)`` hears how far a long encode is (in frames
+        for video codecs), when the codec can tell.
+        """
 
     @abc.abstractmethod
     def decode(self, record: "_core.TensorRecord") -> DecodedTensor:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 
@@ -154,7 +154,7 @@ class MapCodec(TensorCodec):
             raise ConfigError(f"{at('tile_grid')}TileGrid applies to Packing : tiled only")
         lowest = -6 * (cfg.bit_depth - 8)
         if not lowest <= cfg.qp <= 51:
-            raise ConfigError(f"{at('qp')}QP {cfg.qp} is outside HEVC's range [{lowest}, 51] at BitDepth {cfg.bit_depth}")
+            raise ConfigError(f"{at('qp')}QP {cfg.qp} is outside [{lowest}, 51], HEVC's range at BitDepth {cfg.bit_depth}")
 
     @classmethod
     def for_encoding(cls, cfg) -> "MapCodec":
@@ -174,7 +174,9 @@ class MapCodec(TensorCodec):
     def describe_decoder(self) -> Tuple[str, str]:
         return self.decoder.name, self.decoder.version()
 
-    def encode(self, x: np.ndarray, record: "_core.TensorRecord") -> CodedTensor:
+    def encode(
+        self, x: np.ndarray, record: "_core.TensorRecord", progress: Optional[Callable[[int, int], None]] = None
+    ) -> CodedTensor:
         cfg = self.cfg
         if self.encoder is None:
             raise RuntimeError("this MapCodec was set up for decoding only")
@@ -182,7 +184,8 @@ class MapCodec(TensorCodec):
             raise InputError(f"ChannelOrder lists {len(cfg.channel_order)} channels; tensor {record.name!r} has {x.shape[1]}")
         codes, params = quantize_map(x, cfg)
         frames, layout = pack(codes, cfg.packing, grid=cfg.tile_grid, permutation=cfg.channel_order)
-        video = self.encoder.encode(frames, cfg.bit_depth, cfg.qp)
+        frame_progress = None if progress is None else (lambda done: progress(done, layout.num_frames))
+        video = self.encoder.encode(frames, cfg.bit_depth, cfg.qp, frame_progress)
         t0 = time.perf_counter()
         decoded = self.decoder.decode(video.bitstream, layout.num_frames, *layout.frame_shape, cfg.bit_depth)
         decoded_codes = unpack(decoded.frames, layout)

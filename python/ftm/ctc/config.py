@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ftm.errors import ConfigError
-from ftm.kernels.quantize import MAX_QP, MIN_QP
 from ftm.models import MODELS
 from ftm.settings import Key, choice_of, describe_keys, parse_setting, plain_text, read_settings
 from ftm.stream.config import KEYS_BY_NAME, Config
@@ -68,8 +67,6 @@ def _qps(text: str) -> Tuple[int, ...]:
         if not re.fullmatch(r"[+-]?\d+", word):
             raise ValueError(f"expected integers, got {word!r}")
         qp = int(word)
-        if not MIN_QP <= qp <= MAX_QP:
-            raise ValueError(f"QP {qp} is outside [{MIN_QP}, {MAX_QP}]")
         qps.append(qp)
     if len(set(qps)) != len(qps):
         raise ValueError(f"a QP is listed twice in {text!r}")
@@ -138,7 +135,7 @@ CTC_KEYS: Tuple[Key, ...] = (
     Key("FeatureSets", "feature_sets", _words, "comma-separated: 'bundled' (created once with ftm.extract) or feature-set folders"),
     Key("FeatureSetDir", "feature_set_dir", plain_text, "where the bundled set is created and reused (empty: OutputDir/featuresets)"),
     Key("Model", "model", _model, "network of the bundled feature set"),
-    Key("Images", "images", _count, "bundled feature set: the first N of its 126 inputs (0: all)"),
+    Key("Images", "images", _count, "bundled feature set only: the first N of its 126 inputs (0: all)"),
     Key("Layers", "layers", _layers, "split points to code, comma-separated, or 'all' (every layer of each feature set)"),
     Key("QPs", "qps", _qps, "QPs of the matrix, comma-separated"),
     Key("CodecConfig", "codec_config", _files, "codec config files every configuration starts from (comma-separated; empty: FTM's defaults)"),
@@ -205,6 +202,19 @@ class CtcConfig:
         labels = [feature_set_label(s) for s in self.feature_sets]
         if len(set(labels)) != len(labels):
             raise ConfigError(f"{self.where('feature_sets')}: FeatureSets: two feature sets share the name in {labels}")
+        if BUNDLED not in self.feature_sets:
+            if self.images:
+                raise ConfigError(f"{self.where('images')}: Images applies to the bundled feature set only "
+                                  "(FeatureSets : bundled); a folder's set holds what ftm-extract put in it")  # fmt: skip
+            return
+        # the bundled set's layers are known before it exists: a wrong one fails now, not after extraction
+        split_points = MODELS[self.model].split_points
+        unknown = [name for name in self.layers or () if name not in split_points]
+        if unknown:
+            raise ConfigError(
+                f"{self.where('layers')}: Layers: {self.model} (the bundled feature set) has no layer "
+                f"{', '.join(unknown)}; it has {', '.join(split_points)}"
+            )
 
     def as_keys(self) -> Dict[str, Any]:
         """Settings under their key names, for provenance."""

@@ -117,22 +117,28 @@ class LocalExecutor(Executor):
                     yield job, record
         finally:
             if pending:  # interrupted: drop what has not started and stop what is running
-                pool.shutdown(wait=False, cancel_futures=True)
-                _terminate_workers(pool)
+                _stop_workers(pool)
             else:
                 pool.shutdown(wait=True)
 
 
-def _terminate_workers(pool: ProcessPoolExecutor) -> None:
-    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
-    if terminate is not None:
-        terminate()
-        return
+def _stop_workers(pool: ProcessPoolExecutor, grace: float = 1.0) -> None:
+    """Terminate every worker of ``pool`` now (SIGTERM, then SIGKILL after ``grace`` seconds).
+
+    The process list is taken before ``shutdown``: on Python < 3.14,
+    ``shutdown(wait=False)`` empties it, and the workers then compute on
+    until their job ends.
+    """
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
     for p in processes:
         p.terminate()
+    deadline = time.monotonic() + grace
     for p in processes:
-        p.join(timeout=5)
+        p.join(timeout=max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=grace)
 
 
 class DaskExecutor(Executor):

@@ -75,15 +75,20 @@ def _ensure_bundled(cfg: CtcConfig, log: Callable[[str], None]):
         )  # fmt: skip
 
 
-def open_feature_sets(cfg: CtcConfig, log: Callable[[str], None] = print) -> Dict[str, object]:
-    """``{label: FeatureSet}`` for every entry of FeatureSets, creating the bundled set when missing."""
+def open_feature_sets(cfg: CtcConfig, log: Callable[[str], None] = print, create: bool = True) -> Dict[str, object]:
+    """``{label: FeatureSet}`` for every entry of FeatureSets, creating the bundled set when missing.
+
+    With ``create=False`` a bundled set that does not exist yet is left out
+    (``ftm-ctc --list`` runs nothing).
+    """
     from ftm.extract.featureset import FeatureSetError, read_feature_set
 
     out: Dict[str, object] = {}
     for source in cfg.feature_sets:
         label = feature_set_label(source)
         if source == BUNDLED:
-            out[label] = _ensure_bundled(cfg, log)
+            if create or bundled_set_path(cfg).exists():
+                out[label] = _ensure_bundled(cfg, log)
             continue
         if not os.path.isdir(source):
             raise ConfigError(f"{cfg.where('feature_sets')}: FeatureSets: {source} is not a folder (a feature set from ftm-extract)")

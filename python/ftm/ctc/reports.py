@@ -113,32 +113,40 @@ def _ordered(values) -> list:
     return list(seen)
 
 
+def _markdown_rows(rows: Sequence[Sequence[str]]) -> List[str]:
+    """A Markdown table padded to fixed widths, so that it reads as well in a terminal as rendered."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    cells = lambda r: "| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) + " |"  # noqa: E731
+    rule = "|" + "|".join(("-" * (w + 2)) if i == 0 else ("-" * (w + 1) + ":") for i, w in enumerate(widths)) + "|"
+    return [cells(rows[0]), rule] + [cells(r) for r in rows[1:]]
+
+
 def format_table3(rows: Sequence[Dict[str, Any]], qps: Sequence[int]) -> str:
-    """Markdown tables laid out like Table 3 of seed 002, one per feature set and configuration."""
+    """Markdown tables laid out like Table 3 of seed 002: per task, the rate and the fidelity at each QP.
+
+    The paper sets the tasks side by side (rate | fidelity at QP 12..42 for
+    each); here each task has a table of its own, one above the other, so
+    that a table fits a terminal.
+    """
     lines = [
         "# Lossy feature compression results (Comp.Rate | Fidelity)",
         "",
-        "Laid out like Table 3 of seed 002. Comp.Rate: compressed bytes (the whole .ftm stream) over the",
-        "float32 features (eq. 1). Fidelity: F_classification (eq. 2, top-1 agreement of the one-hot outputs)",
-        "and F_retrieval (eq. 3, mean bubble index of the leave-one-out rankings). `fail`: the job failed",
-        "(see results.csv); `-`: no result.",
+        "Laid out like Table 3 of seed 002, one table per task. Rate: compressed bytes (the whole .ftm stream)",
+        "over the float32 features (eq. 1); every task reads the same stream, so the rates repeat across tasks.",
+        "Fidelity: F_classification (eq. 2, top-1 agreement of the one-hot outputs) and F_retrieval (eq. 3,",
+        "mean bubble index of the leave-one-out rankings). `fail`: the job failed (see results.csv); `-`: no result.",
     ]
     for (feature_set, configuration), group in _groups(rows).items():
         first = group[0]
         images = next((r["images"] for r in group if r.get("images")), None)
         lines += ["", f"## {first['model']}, feature set {feature_set}" + (f" ({images} images)" if images else "")
-                  + f", configuration {configuration}", ""]  # fmt: skip
-        header = ["Feat."]
-        for _, short, _title in TASKS:
-            for qp in qps:
-                header += [f"{short} QP{qp} Rate", f"{short} QP{qp} Fid."]
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "|".join([" --- "] + [" ---: "] * (len(header) - 1)) + "|")
-        lines.append("| " + " | ".join([f"**{first['model']}**"] + [""] * (len(header) - 1)) + " |")
+                  + f", configuration {configuration}"]  # fmt: skip
         by_cell = {(r["layer"], r["qp"]): r for r in group}
-        for layer in _ordered(r["layer"] for r in group):
-            cells = [layer]
-            for key, _, _ in TASKS:
+        layers = _ordered(r["layer"] for r in group)
+        for key, short, title in TASKS:
+            table = [["Feat."] + [h for qp in qps for h in (f"QP{qp} rate", "fid.")]]
+            for layer in layers:
+                cells = [layer]
                 for qp in qps:
                     row = by_cell.get((layer, qp))
                     if row is None or row["status"] == "missing":
@@ -147,7 +155,8 @@ def format_table3(rows: Sequence[Dict[str, Any]], qps: Sequence[int]) -> str:
                         cells += ["fail", "fail"]
                     else:
                         cells += [_fmt(row["compression_rate"]), _fmt(row[key])]
-            lines.append("| " + " | ".join(cells) + " |")
+                table.append(cells)
+            lines += ["", f"{title} (rate | F_{title.lower()} at each QP)", ""] + _markdown_rows(table)
     return "\n".join(lines) + "\n"
 
 

@@ -119,15 +119,20 @@ def run_ctc(
         own_executor = executor is None
         if executor is None:
             executor = _make_executor(workers, scheduler, threads, len(todo))
+        interrupted = False
         try:
             provenance = collect_provenance(cfg, executor.describe(), argv)
             provenance["matrix"] = {"jobs": len(jobs), "finished_before": len(finished), "to_run": len(todo)}
             write_text_atomic(out / "provenance.json", json.dumps(json_safe(provenance), indent=1) + "\n")
             _run_jobs(executor, todo, store, records, len(jobs), len(finished), progress)
+        except KeyboardInterrupt:
+            interrupted = True  # the workers are stopped by now; the reports say what finished
         finally:
             if own_executor:
                 executor.close()
         reports = write_reports(cfg, jobs, records, out, time.perf_counter() - t0)
+        if interrupted:
+            raise KeyboardInterrupt
     rows = reports.pop("_rows")
     ok = sum(1 for r in rows if r["status"] == "ok")
     failed = sum(1 for r in rows if r["status"] == "failed")

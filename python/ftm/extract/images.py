@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -33,11 +33,13 @@ from ftm.models.preprocessing import Preprocessing, preprocess
 __all__ = [
     "CENTRE_VIEWS",
     "DEFAULT_VIEWS",
+    "FULL_VIEWS",
     "IMAGE_SUFFIXES",
     "ImageInput",
     "Photo",
     "View",
     "bundled_photos",
+    "balanced_subset",
     "crop_box",
     "folder_photos",
     "preprocessed_batches",
@@ -47,7 +49,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class View:
-    """A square crop: ``fraction`` of the shorter side, placed at ``anchor``."""
+    """A square crop: ``fraction`` of the shorter side, placed at ``anchor``; anchor "full": the whole image."""
 
     name: str
     fraction: float
@@ -60,7 +62,7 @@ class View:
             raise ValueError(f"view {self.name!r}: anchor must be one of {sorted(_ANCHORS)}, got {self.anchor!r}")
 
 
-_ANCHORS = {"centre", "top-left", "top-right", "bottom-left", "bottom-right"}
+_ANCHORS = {"centre", "top-left", "top-right", "bottom-left", "bottom-right", "full"}
 
 CENTRE_VIEWS: Tuple[View, ...] = (View("centre", 0.875),)
 DEFAULT_VIEWS: Tuple[View, ...] = CENTRE_VIEWS + (
@@ -70,6 +72,9 @@ DEFAULT_VIEWS: Tuple[View, ...] = CENTRE_VIEWS + (
     View("bottom-right-60", 0.6, "bottom-right"),
     View("centre-50", 0.5, "centre"),
 )
+# The whole image resized to the network's input (its aspect ratio is not kept):
+# for images already at the network's size, such as dataset crops.
+FULL_VIEWS: Tuple[View, ...] = (View("full", 1.0, "full"),)
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,7 @@ class ImageInput:
     source: str
     label: Optional[str]
     view: str
-    box: Tuple[int, int, int]  # top, left, size in source pixels
+    box: Tuple[int, int, int, int]  # top, left, height, width in source pixels
     source_shape: Tuple[int, int]
 
     def as_dict(self) -> dict:
@@ -98,7 +103,7 @@ class ImageInput:
             "source": self.source,
             "label": self.label,
             "view": self.view,
-            "box": {"top": self.box[0], "left": self.box[1], "height": self.box[2], "width": self.box[2]},
+            "box": {"top": self.box[0], "left": self.box[1], "height": self.box[2], "width": self.box[3]},
             "source_shape": list(self.source_shape),
         }
 
@@ -191,10 +196,32 @@ def folder_photos(folder) -> List[Photo]:
     return photos
 
 
-def crop_box(height: int, width: int, view: View) -> Tuple[int, int, int]:
-    """Whole-pixel square crop ``(top, left, size)`` of a ``height`` x ``width`` image."""
+def balanced_subset(photos: Sequence[Photo], count: int) -> List[Photo]:
+    """``count`` photos taken in turn from each label (sub-folder), in the photos' own order.
+
+    With labels a, a, a, b, b and count 3: the first a, the first b, the
+    second a. Unlabelled photos form one group of their own.
+    """
+    if count < 1:
+        raise ValueError(f"the number of images must be >= 1, got {count}")
+    groups: Dict[Optional[str], List[int]] = {}
+    for i, photo in enumerate(photos):
+        groups.setdefault(photo.label, []).append(i)
+    chosen: List[int] = []
+    queues = [list(g) for g in groups.values()]
+    while len(chosen) < count and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < count:
+                chosen.append(queue.pop(0))
+    return [photos[i] for i in sorted(chosen)]
+
+
+def crop_box(height: int, width: int, view: View) -> Tuple[int, int, int, int]:
+    """Whole-pixel crop ``(top, left, height, width)`` of a ``height`` x ``width`` image (square but for "full")."""
     if height < 1 or width < 1:
         raise ValueError(f"image must be at least 1x1, got {height}x{width}")
+    if view.anchor == "full":
+        return 0, 0, height, width
     size = max(1, int(round(view.fraction * min(height, width))))
     bottom, right = height - size, width - size
     top, left = {
@@ -204,7 +231,7 @@ def crop_box(height: int, width: int, view: View) -> Tuple[int, int, int]:
         "bottom-left": (bottom, 0),
         "bottom-right": (bottom, right),
     }[view.anchor]
-    return top, left, size
+    return top, left, size, size
 
 
 def preprocessed_batches(

@@ -17,14 +17,23 @@ import numpy as np
 
 from ftm._optional import require
 from ftm.extract.featureset import FeatureSet, array_sha256, write_feature_set
-from ftm.extract.images import CENTRE_VIEWS, DEFAULT_VIEWS, Photo, View, bundled_photos, preprocessed_batches
+from ftm.extract.images import (
+    CENTRE_VIEWS,
+    DEFAULT_VIEWS,
+    FULL_VIEWS,
+    Photo,
+    View,
+    balanced_subset,
+    bundled_photos,
+    preprocessed_batches,
+)
 from ftm.models import MODELS, Preprocessing, load_network
 
 # MODELS and load_network live in ftm.models since FTM 0.2; they are
 # re-exported here for one release for code that imported them from here.
 __all__ = ["MODELS", "VIEW_SETS", "extract_feature_set", "load_network", "software_versions"]
 
-VIEW_SETS: Dict[str, Sequence[View]] = {"default": DEFAULT_VIEWS, "centre": CENTRE_VIEWS}
+VIEW_SETS: Dict[str, Sequence[View]] = {"default": DEFAULT_VIEWS, "centre": CENTRE_VIEWS, "full": FULL_VIEWS}
 
 
 def software_versions() -> Dict[str, str]:
@@ -52,6 +61,7 @@ def extract_feature_set(
     layers: Optional[Sequence[str]] = None,
     batch_size: int = 16,
     limit: Optional[int] = None,
+    images: Optional[int] = None,
     overwrite: bool = False,
     command: Optional[str] = None,
     progress: bool = False,
@@ -59,7 +69,9 @@ def extract_feature_set(
     """Run ``network`` on every photo x view and write the features at ``layers`` to ``out``.
 
     Defaults: EfficientNet-Lite0, the bundled photos, the default views, every
-    split point. ``limit`` keeps the first inputs only (photo-major order).
+    split point. ``images`` keeps that many whole photos, taken in turn from
+    each label (sub-folder), every view of each; ``limit`` keeps the first
+    inputs (photo x view, photo-major order).
     """
     from ftm.models.split import torch
 
@@ -70,6 +82,8 @@ def extract_feature_set(
         raise ValueError(f"limit must be >= 1, got {limit}")
     network = network if network is not None else load_network()
     photos = list(photos) if photos is not None else bundled_photos()
+    if images is not None:
+        photos = balanced_subset(photos, images)
     layers = network.check_layers(layers) if layers is not None else network.split_points
     if not layers:
         raise ValueError("at least one layer is needed")

@@ -32,15 +32,15 @@ class Preprocessing:
             "mean": list(self.mean),
             "std": list(self.std),
             "pixel_range": [0, 255],
-            "resize": "skimage.transform.resize(order=1, mode='edge', anti_aliasing=True) of a square crop",
+            "resize": "skimage.transform.resize(order=1, mode='edge', anti_aliasing=True) of a crop",
             "layout": "N x 3 x H x W, RGB, float32",
         }
 
-def preprocess(rgb: np.ndarray, box: Tuple[int, int, int], prep: Preprocessing) -> np.ndarray:
-    """Crop ``box`` from a uint8 RGB image, resize and normalize: float32 (3 x size x size)."""
+def preprocess(rgb: np.ndarray, box: Tuple[int, int, int, int], prep: Preprocessing) -> np.ndarray:
+    """Crop ``box`` (top, left, height, width) from a uint8 RGB image, resize and normalize: float32 (3 x size x size)."""
     transform = require("skimage.transform", "Image preprocessing")
-    top, left, size = box
-    crop = rgb[top : top + size, left : left + size].astype(np.float64)
+    top, left, height, width = box
+    crop = rgb[top : top + height, left : left + width].astype(np.float64)
     resized = transform.resize(
         crop, (prep.size, prep.size), order=1, mode="edge", anti_aliasing=True, preserve_range=True
     )

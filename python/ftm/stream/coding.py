@@ -9,9 +9,11 @@ say), coded one after the other in the given order.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -35,6 +37,7 @@ __all__ = [
     "encode_tensors",
     "record_bytes",
     "resolve_config",
+    "tensor_names",
 ]
 
 ConfigLike = Union[None, Config, str, Sequence[str], Mapping[str, str]]
@@ -121,18 +124,44 @@ def _info(cfg: Config, codec: TensorCodec) -> str:
     return f"ftm {__version__}; encoder {name} {version}; {settings}"
 
 
+@contextlib.contextmanager
+def _frame_bar(name: str, enabled: bool) -> Iterator[Optional[Callable[[int, int], None]]]:
+    """A progress callback drawing a bar on the terminal once a tensor's encode passes a second."""
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = None
+
+    def report(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=f"  {name}", unit="frame", delay=1.0, leave=False, file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        yield report
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def encode_tensors(features: FeaturesLike, config: ConfigLike = None, progress: Optional[bool] = None) -> EncodeResult:
     """Code named tensors into one stream, with a report per tensor.
 
     The codec is the one the configuration's ``FeatureKind`` names
     (:data:`ftm.codecs.CODECS`). ``progress`` shows a progress bar (tqdm)
-    over the tensors; by default when there are more than one.
+    over the tensors, by default when there are more than one; and, when
+    standard error is a terminal and progress is not False, a bar over the
+    frames of a tensor whose encode lasts more than a second.
     """
     cfg = resolve_config(config)
     tensors = _named(features)
     codec = codec_named(cfg.feature_kind).for_encoding(cfg)
     info = _info(cfg, codec) if codec.carries_info else None
     names = list(tensors)
+    within = progress is not False and sys.stderr.isatty()
     if progress is None:
         progress = len(names) > 1
     if progress:
@@ -144,7 +173,8 @@ def encode_tensors(features: FeaturesLike, config: ConfigLike = None, progress: 
         a = source_tensor(tensors[name], name, codec.ndim, codec.layout)
         t0 = time.perf_counter()
         record = new_record(a, name, codec.kind)
-        coded = codec.encode(a, record)
+        with _frame_bar(name, within) as report:
+            coded = codec.encode(a, record, report)
         record.hash = hash_box(coded.codes, coded.features)
         if info:
             record.info = info
@@ -201,6 +231,11 @@ class RecordDecoder:
         if verify and record.hash is not None:
             check_hash(record, decoded.codes, decoded.features)
         return decoded
+
+
+def tensor_names(data: bytes) -> List[str]:
+    """The names of a stream's tensors, in order (the whole container is parsed and checked)."""
+    return [record.name for record in _core.parse_stream(bytes(data)).tensors]
 
 
 def decode_all(

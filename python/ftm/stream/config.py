@@ -24,8 +24,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from ftm.codecs import CODECS, codec_named
 from ftm.codecs.video import DECODERS, ENCODERS
 from ftm.errors import ConfigError
-from ftm.kernels.quantize import MAX_QP, MIN_QP
-from ftm.settings import Key, choice_of, describe_keys, int_in, parse_setting, plain_text, read_settings
+from ftm.settings import Key, choice_of, describe_keys, integer, parse_setting, plain_text, read_settings
 
 __all__ = ["Config", "KEYS", "KEYS_BY_NAME", "describe_codec_keys"]
 
@@ -35,7 +34,8 @@ _COMMON_KEYS: Tuple[Key, ...] = (
     Key("ReconFile", "recon_file", plain_text, "where to write the decoded features (empty: not written)"),
     Key("SummaryFile", "summary_file", plain_text, "JSON summary (empty: the bitstream path with .json)"),
     Key("FeatureKind", "feature_kind", choice_of(*CODECS), "N x C x H x W feature maps or N x D feature vectors"),
-    Key("QP", "qp", int_in(MIN_QP, MAX_QP), "quantization parameter (video codecs: -6*(bit depth - 8)..51; vectors: -48..63)"),
+    # The range depends on the codec (and for video on BitDepth): each codec's check_config says it, in one wording.
+    Key("QP", "qp", integer, "quantization parameter (video codecs: -6*(BitDepth - 8)..51; vectors: -48..63)"),
 )
 
 

@@ -2,9 +2,14 @@
 
 The table has one row per tensor and a ``TOTAL`` row for the whole stream.
 Columns are separated by whitespace and no field contains any, so scripts
-can split lines; ``Bits`` and ``CompRate`` of a tensor count every byte of
-its record, and the ``TOTAL`` row counts every byte of the file, header and
-end box included (seed 002 eq. 1: compressed bytes over float32 bytes).
+can split lines; a figure that does not apply is ``-``. ``Bits`` and
+``CompRate`` of a tensor count every byte of its record, and the ``TOTAL``
+row counts every byte of the file, header and end box included (seed 002
+eq. 1: compressed bytes over float32 bytes). Two kinds of distortion:
+``FramePSNR`` compares the decoded frames with the coded ones, in B-bit
+samples (peak 2^B - 1), so it says what the video codec did;
+``FeatMSE`` and ``FeatMaxErr`` compare the decoded features with the input,
+in the features' own units, so they say what the whole chain did.
 """
 
 from __future__ import annotations
@@ -20,7 +25,11 @@ from ftm.stream.config import Config
 
 __all__ = ["format_table", "summary_dict", "write_summary"]
 
-COLUMNS = ("Tensor", "Shape", "QP", "Frames", "FrameSize", "Bits", "CompRate", "PSNR(dB)", "MSE", "MaxErr", "Enc(s)", "Dec(s)")
+COLUMNS = ("Tensor", "Shape", "QP", "Frames", "FrameSize", "Bits", "CompRate", "FramePSNR", "FeatMSE", "FeatMaxErr", "Enc(s)", "Dec(s)")
+LEGEND = (
+    "FramePSNR: dB, decoded frames vs coded frames, B-bit samples (peak 2^B - 1); "
+    "FeatMSE, FeatMaxErr: decoded features vs input, in the features' units; CompRate: bytes / float32 bytes"
+)
 
 
 def _g(v: float, digits: int = 4) -> str:
@@ -37,7 +46,7 @@ def _rows(result: EncodeResult) -> List[List[str]]:
                 "_".join(t.name.split()) or "-",
                 "x".join(map(str, t.shape)),
                 str(t.qp),
-                str(t.num_frames),
+                str(t.num_frames) if t.num_frames else "-",
                 f"{t.frame_shape[0]}x{t.frame_shape[1]}" if t.num_frames else "-",
                 str(t.record_bytes * 8),
                 f"{t.compression_rate:.6f}",
@@ -53,7 +62,7 @@ def _rows(result: EncodeResult) -> List[List[str]]:
             "TOTAL",
             "-",
             "-",
-            str(sum(t.num_frames for t in result.tensors)),
+            str(sum(t.num_frames for t in result.tensors)) if any(t.num_frames for t in result.tensors) else "-",
             "-",
             str(len(result.data) * 8),
             f"{result.compression_rate:.6f}",
@@ -74,6 +83,10 @@ def format_table(result: EncodeResult) -> str:
     for r in rows:
         cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]
         lines.append("  ".join(cells).rstrip())
+    if any(t.num_frames for t in result.tensors):
+        lines.append(LEGEND)
+    else:  # no frames: only the feature figures apply
+        lines.append(LEGEND.split("; ", 1)[1])
     return "\n".join(lines)
 
 

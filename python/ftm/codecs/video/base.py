@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import ClassVar, Optional, Sequence, Tuple
+from typing import Callable, ClassVar, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -85,8 +85,14 @@ class Encoder(abc.ABC):
         """The back end set up from a codec configuration (:class:`ftm.stream.config.Config`)."""
 
     @abc.abstractmethod
-    def encode(self, frames: np.ndarray, bits: int, qp: int) -> EncodedVideo:
-        """Code ``frames`` (F x H x W, values < 2**bits) with a fixed ``qp``."""
+    def encode(
+        self, frames: np.ndarray, bits: int, qp: int, progress: Optional[Callable[[int], None]] = None
+    ) -> EncodedVideo:
+        """Code ``frames`` (F x H x W, values < 2**bits) with a fixed ``qp``.
+
+        ``progress`` is called with the number of frames coded so far, as
+        often as the tool reports it (at least once, at the end).
+        """
 
     @abc.abstractmethod
     def version(self) -> str:

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import threading
 import time
-from typing import List, NamedTuple, Optional, Pattern, Sequence
+from typing import Callable, List, NamedTuple, Optional, Pattern, Sequence
 
 from ftm.errors import CodecError, CodecNotFoundError
 
@@ -55,6 +55,8 @@ def run(
     cwd: Optional[str] = None,
     fatal: Optional[Pattern[bytes]] = None,
     check: bool = True,
+    progress: Optional[Callable[[bytes], None]] = None,
+    stdout_lines: Optional[Callable[[bytes], None]] = None,
 ) -> Completed:
     """Run ``command`` to completion.
 
@@ -64,8 +66,17 @@ def run(
     CodecNotFoundError; a non-zero exit status, a fatal message, a signal or
     a timeout raises CodecError carrying the command and the tail of stderr.
     ``check=False`` accepts any exit status (for tools whose --help fails).
+
+    ``progress``: the tool reports progress on a pipe of its own, whose
+    write end replaces ``{progress_fd}`` in the command (ffmpeg's
+    ``-progress pipe:{progress_fd}``); each line goes to the callback, from
+    a reader thread. ``stdout_lines``: each line of stdout goes to the
+    callback as it comes (for tools that log progress there, such as HM).
     """
     command = [os.fspath(c) for c in command]
+    progress_read, progress_write = os.pipe() if progress is not None else (-1, -1)
+    if progress is not None:
+        command = [c.replace("{progress_fd}", str(progress_write)) for c in command]
     start = time.perf_counter()
     try:
         proc = subprocess.Popen(
@@ -74,13 +85,16 @@ def run(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=cwd,
+            pass_fds=(progress_write,) if progress is not None else (),
         )
-    except FileNotFoundError as exc:
-        raise CodecNotFoundError(f"{what}: cannot run {command[0]!r}: {exc.strerror}", command) from exc
-    except PermissionError as exc:
-        raise CodecNotFoundError(
-            f"{what}: {command[0]!r} is not executable: {exc.strerror}", command
-        ) from exc
+    except (FileNotFoundError, PermissionError) as exc:
+        if progress is not None:
+            os.close(progress_read)
+        problem = "cannot run" if isinstance(exc, FileNotFoundError) else "cannot execute"
+        raise CodecNotFoundError(f"{what}: {problem} {command[0]!r}: {exc.strerror}", command) from exc
+    finally:
+        if progress is not None:
+            os.close(progress_write)  # the child holds its copy; the reader sees EOF when the child exits
 
     out: List[bytes] = []
     err: List[bytes] = []
@@ -99,7 +113,12 @@ def run(
                 pass
 
     def drain_stdout() -> None:
-        out.append(proc.stdout.read())
+        if stdout_lines is None:
+            out.append(proc.stdout.read())
+            return
+        for line in iter(proc.stdout.readline, b""):
+            out.append(line)
+            stdout_lines(line)
 
     def drain_stderr() -> None:
         for line in iter(proc.stderr.readline, b""):
@@ -109,10 +128,17 @@ def run(
                 stderr_closed.set()
         stderr_closed.set()
 
+    def read_progress() -> None:
+        with os.fdopen(progress_read, "rb") as lines:
+            for line in lines:
+                progress(line)
+
     workers = [
         threading.Thread(target=drain_stdout, daemon=True),
         threading.Thread(target=drain_stderr, daemon=True),
     ]
+    if progress is not None:
+        workers.append(threading.Thread(target=read_progress, daemon=True))
     if stdin is not None:
         workers.append(threading.Thread(target=feed, daemon=True))
     timed_out = False

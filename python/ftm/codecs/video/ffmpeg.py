@@ -11,11 +11,11 @@ from __future__ import annotations
 import functools
 import os
 import re
-from typing import ClassVar, Dict, Mapping, Optional, Tuple
+from typing import Callable, ClassVar, Mapping, Optional, Tuple
 
 import numpy as np
 
-from ftm.codecs.video import external, hevc_syntax, raw_frames
+from ftm.codecs.video import external, raw_frames
 from ftm.codecs.video.base import (
     DecodedVideo,
     Decoder,
@@ -25,46 +25,14 @@ from ftm.codecs.video.base import (
     check_qp,
     check_timeout,
 )
+from ftm.codecs.video.x265_options import X265_MIN_SIDE, X265Options, ctu_size, finish_stream
 from ftm.errors import CodecError, CodecNotFoundError
-from ftm.settings import Key, plain_text
 
-__all__ = ["X265FfmpegEncoder", "FfmpegDecoder", "X265_PRESETS", "X265_TUNES", "find_ffmpeg", "ctu_size"]
-
-X265_PRESETS = (
-    "ultrafast",
-    "superfast",
-    "veryfast",
-    "faster",
-    "fast",
-    "medium",
-    "slow",
-    "slower",
-    "veryslow",
-    "placebo",
-)
-X265_TUNES = ("psnr", "ssim", "grain", "zerolatency", "fastdecode", "animation")
+__all__ = ["X265FfmpegEncoder", "FfmpegDecoder", "find_ffmpeg"]
 
 # Gray pixel formats by coded bit depth; ffmpeg's HEVC decoder outputs 4:0:0
 # streams in exactly these, so naming them asks for no conversion.
 _GRAY = {8: "gray", 9: "gray9le", 10: "gray10le", 12: "gray12le"}
-
-# x265 cannot code a picture smaller than one CTU, and its smallest CTU is 16.
-X265_MIN_SIDE = 16
-
-# Settings FTM fixes; x265_params may not override them.
-_FIXED_X265 = (
-    "qp",
-    "ipratio",
-    "pbratio",
-    "keyint",
-    "info",
-    "hash",
-    "log-level",
-    "input-depth",
-    "output-depth",
-)
-_X265_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-
 
 def find_ffmpeg(path: Optional[str] = None) -> str:
     """The ffmpeg executable: ``path`` if given, else imageio-ffmpeg's."""
@@ -142,143 +110,13 @@ def _ffmpeg_version(exe: str) -> str:
     return "ffmpeg " + found.group(1)
 
 
-def ctu_size(height: int, width: int) -> int:
-    """The largest CTU (64, 32, 16) that fits the picture: x265 cannot code a picture smaller than one."""
-    side = min(height, width)
-    return 64 if side >= 64 else 32 if side >= 32 else 16
-
-
-def check_x265_params(params: Optional[Mapping[str, object]]) -> Dict[str, Optional[str]]:
-    """Extra x265 parameters, {name: value}; None stands for a flag given as True."""
-    out: Dict[str, Optional[str]] = {}
-    for key, value in (params or {}).items():
-        if not isinstance(key, str) or not _X265_KEY.match(key):
-            raise ValueError(f"x265 parameter names are lower-case words joined by '-', got {key!r}")
-        if key in _FIXED_X265 or (key.startswith("no-") and key[3:] in _FIXED_X265):
-            raise ValueError(f"x265 parameter {key!r} is set by FTM and cannot be overridden")
-        if value is True:
-            out[key] = None
-            continue
-        if isinstance(value, bool) or value is None:
-            raise ValueError(
-                f"x265 parameter {key}: give a value, or True for a flag (negate with 'no-{key}')"
-            )
-        text = str(value)
-        if not text or ":" in text or "=" in text or any(c.isspace() for c in text):
-            raise ValueError(
-                f"x265 parameter {key}={text!r}: values must be non-empty without ':', '=' or spaces"
-            )
-        out[key] = text
-    return out
-
-
-def check_choice(
-    name: str, value: Optional[str], choices: Tuple[str, ...], allow_none: bool = False
-) -> Optional[str]:
-    if value is None and allow_none:
-        return None
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
-    return value
-
-
-def check_intra_period(intra_period: int) -> int:
-    if isinstance(intra_period, bool) or not isinstance(intra_period, int) or intra_period < 1:
-        raise ValueError(
-            f"intra_period must be an integer >= 1 (1: every picture intra), got {intra_period!r}"
-        )
-    return intra_period
-
-
-def check_threads(threads: Optional[int]) -> Optional[int]:
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads must be None (the tool's default) or an integer >= 1, got {threads!r}")
-    return threads
-
-
-def finish_stream(stream: bytes, height: int, width: int, coded_bits: int, what: str, command) -> bytes:
-    """Tidy an x265 stream and check that it codes what was asked for."""
-    if not stream:
-        raise CodecError(f"{what} wrote an empty bitstream", command)
-    try:
-        stream, info = hevc_syntax.tidy(stream, width, height)
-    except CodecError as exc:
-        raise CodecError(f"{what} wrote a stream FTM cannot read: {exc.message}", command) from exc
-    if (
-        info.chroma_format_idc != 0
-        or info.bit_depth != coded_bits
-        or (info.width, info.height) != (width, height)
-    ):
-        raise CodecError(
-            f"{what} coded {info.width} x {info.height} pictures, chroma_format_idc {info.chroma_format_idc}, "
-            f"at {info.bit_depth} bits; asked for {width} x {height} 4:0:0 at {coded_bits} bits",
-            command,
-        )
-    return stream
-
-
-class X265Options:
-    """The options both x265 back ends take, checked once, and the x265
-    parameters FTM fixes from them."""
-
-    keys = (Key("Preset", "preset", plain_text, "x265 preset (empty: the back end's default)"),)
-
-    @classmethod
-    def from_config(cls, cfg):
-        """The encoder a codec configuration asks for: its IntraPeriod, Preset and Threads."""
-        options = {"intra_period": cfg.intra_period}
-        if cfg.preset:
-            options["preset"] = cfg.preset
-        if cfg.threads:
-            options["threads"] = cfg.threads
-        return cls(**options)
-
-    def _set_x265_options(
-        self,
-        preset: str,
-        tune: Optional[str],
-        intra_period: int,
-        picture_hash: bool,
-        threads: Optional[int],
-        x265_params: Optional[Mapping[str, object]],
-    ) -> None:
-        self.preset = check_choice("preset", preset, X265_PRESETS)
-        self.tune = check_choice("tune", tune, X265_TUNES, allow_none=True)
-        self.intra_period = check_intra_period(intra_period)
-        self.picture_hash = bool(picture_hash)
-        self.threads = check_threads(threads)
-        self.x265_params = check_x265_params(x265_params)
-
-    def x265_settings(self, qp: int) -> Dict[str, str]:
-        """The x265 parameters both back ends fix.
-
-        ipratio/pbratio 1: the same QP on I, P and B pictures (x265 otherwise
-        codes I pictures at QP - 3 in constant-QP mode). info 0: no SEI with the
-        encoder's options, which hold the CPU's feature bits and would make the
-        bytes depend on the machine. pools/frame-threads: the thread count, when
-        one is given (it does not change the bytes).
-        """
-        settings = {
-            "qp": str(qp),
-            "ipratio": "1",
-            "pbratio": "1",
-            "keyint": str(self.intra_period),
-            "info": "0",
-            "hash": "1" if self.picture_hash else "0",
-        }
-        if self.threads is not None:
-            settings["pools"] = str(self.threads)
-            settings["frame-threads"] = str(min(self.threads, 16))
-        return settings
-
-
 class X265FfmpegEncoder(X265Options, Encoder):
     """libx265 through the ffmpeg binary; the default back end.
 
     Options:
         preset: x265 speed/efficiency preset (default ``"slower"``, the fastest
             with HM-like intra decisions: full RDO (rd 6), RDOQ, TU depth 3;
-            veryslow and placebo code intra pictures identically). See X265_PRESETS.
+            veryslow and placebo code intra pictures identically). See x265_options.X265_PRESETS.
         tune: x265 tuning (default ``"psnr"``: no psycho-visual optimisations, so
             that rate-distortion decisions minimise squared error, as HM's do);
             None for x265's untuned defaults.
@@ -335,14 +173,24 @@ class X265FfmpegEncoder(X265Options, Encoder):
         # warnings are kept: ffmpeg reports an unknown x265 parameter only as a warning
         return ff.compile(stream, cmd=[self.exe, "-nostdin", "-hide_banner", "-loglevel", "warning"])
 
-    def encode(self, frames: np.ndarray, bits: int, qp: int) -> EncodedVideo:
+    def encode(
+        self, frames: np.ndarray, bits: int, qp: int, progress: Optional[Callable[[int], None]] = None
+    ) -> EncodedVideo:
         frames = check_frames(frames, bits)
         coded_bits = self.coded_bits(bits)
         qp = check_qp(qp, coded_bits)
-        _, height, width = frames.shape
+        count, height, width = frames.shape
         coded = raw_frames.pad_to(raw_frames.to_raw(frames, coded_bits), X265_MIN_SIDE)
         command = self.command(coded.shape[1], coded.shape[2], coded_bits, qp)
-        done = external.run("ffmpeg (libx265)", command, stdin=coded.tobytes(), timeout=self.timeout)
+        report = None
+        if progress is not None:  # ffmpeg's key=value progress lines, on a pipe of their own
+            command[1:1] = ["-progress", "pipe:{progress_fd}", "-stats_period", "0.5"]
+            report = functools.partial(_report_frames, progress)
+        done = external.run(
+            "ffmpeg (libx265)", command, stdin=coded.tobytes(), timeout=self.timeout, progress=report
+        )
+        if progress is not None:
+            progress(count)
         rejected = re.findall(
             r"(Unknown option: .*|Invalid value for .*)", done.stderr.decode("utf-8", errors="replace")
         )
@@ -352,6 +200,14 @@ class X265FfmpegEncoder(X265Options, Encoder):
             )
         stream = finish_stream(done.stdout, height, width, coded_bits, "ffmpeg (libx265)", command)
         return EncodedVideo(stream, self.name, self.version(), coded_bits, done.seconds)
+
+
+def _report_frames(progress: Callable[[int], None], line: bytes) -> None:
+    if line.startswith(b"frame="):
+        try:
+            progress(int(line[6:]))
+        except ValueError:
+            pass  # a line this ffmpeg writes differently: progress is informative only
 
 
 class FfmpegDecoder(Decoder):

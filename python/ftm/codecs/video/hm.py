@@ -13,11 +13,12 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import ClassVar, List, Optional, Sequence, Tuple
+from typing import Callable, ClassVar, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ftm.codecs.video import external, raw_frames
+from ftm.data import shipped
 from ftm.codecs.video.base import (
     DecodedVideo,
     Decoder,
@@ -44,15 +45,10 @@ HM_CODED_DEPTHS = tuple(range(8, 17))
 
 def default_hm_config() -> Path:
     """FTM's base HM configuration: all-intra, 4:0:0, range extensions."""
-    installed = Path(__file__).resolve().parents[2] / "cfg" / "hm" / "encoder_intra_400.cfg"
-    if installed.is_file():
-        return installed
-    source_tree = Path(__file__).resolve().parents[4] / "cfg" / "hm" / "encoder_intra_400.cfg"
-    if source_tree.is_file():
-        return source_tree
-    raise CodecNotFoundError(
-        f"FTM's HM configuration cfg/hm/encoder_intra_400.cfg is missing from {installed.parent}"
-    )
+    path = shipped("cfg", "hm", "encoder_intra_400.cfg")
+    if not path.is_file():
+        raise CodecNotFoundError(f"FTM's HM configuration cfg/hm/encoder_intra_400.cfg is missing from {path.parent}")
+    return path
 
 
 def _candidates(folder: Path, tool: str) -> List[Path]:
@@ -179,15 +175,27 @@ class HMEncoder(Encoder):
             cmd += ["-o", os.path.join(tmp, "recon.yuv")]
         return cmd + list(self.extra_args)
 
-    def encode(self, frames: np.ndarray, bits: int, qp: int) -> EncodedVideo:
+    def encode(
+        self, frames: np.ndarray, bits: int, qp: int, progress: Optional[Callable[[int], None]] = None
+    ) -> EncodedVideo:
         frames = check_frames(frames, bits)
         coded_bits = self.coded_bits(bits)
         qp = check_qp(qp, coded_bits)
         count, height, width = frames.shape
+        coded_pictures = [0]
+
+        def picture_done(line: bytes) -> None:  # HM logs one "POC n ..." line per coded picture
+            if line.startswith(b"POC"):
+                coded_pictures[0] += 1
+                progress(coded_pictures[0])
+
         with tempfile.TemporaryDirectory(prefix="ftm-hm-") as tmp:
             raw_frames.to_raw(frames, coded_bits).tofile(os.path.join(tmp, "frames.yuv"))
             command = self.command(count, height, width, coded_bits, qp, tmp)
-            seconds = external.run("HM TAppEncoder", command, timeout=self.timeout, cwd=tmp).seconds
+            seconds = external.run(
+                "HM TAppEncoder", command, timeout=self.timeout, cwd=tmp,
+                stdout_lines=picture_done if progress is not None else None,
+            ).seconds  # fmt: skip
             with open(os.path.join(tmp, "stream.hevc"), "rb") as f:
                 stream = f.read()
             reconstructed = None

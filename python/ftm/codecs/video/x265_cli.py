@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import tempfile
-from typing import ClassVar, List, Mapping, Optional, Tuple
+from typing import Callable, ClassVar, List, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from ftm.codecs.video.base import (
     check_qp,
     check_timeout,
 )
-from ftm.codecs.video.ffmpeg import X265_MIN_SIDE, X265Options, ctu_size, finish_stream
+from ftm.codecs.video.x265_options import X265_MIN_SIDE, X265Options, ctu_size, finish_stream
 from ftm.errors import CodecError, CodecNotFoundError
 
 __all__ = ["X265Encoder", "find_x265"]
@@ -136,7 +136,10 @@ class X265Encoder(X265Options, Encoder):
             cmd += [f"--recon={recon}", f"--recon-depth={coded_bits}"]
         return cmd
 
-    def encode(self, frames: np.ndarray, bits: int, qp: int) -> EncodedVideo:
+    def encode(
+        self, frames: np.ndarray, bits: int, qp: int, progress: Optional[Callable[[int], None]] = None
+    ) -> EncodedVideo:
+        """As :meth:`Encoder.encode`; ``progress`` hears only of the end (x265 draws its own on a terminal)."""
         frames = check_frames(frames, bits)
         coded_bits = self.coded_bits(bits)
         qp = check_qp(qp, coded_bits)
@@ -169,4 +172,6 @@ class X265Encoder(X265Options, Encoder):
                         crop=(height, width),
                     )
         stream = finish_stream(stream, height, width, coded_bits, "x265", command)
+        if progress is not None:
+            progress(count)
         return EncodedVideo(stream, self.name, self.version(), coded_bits, seconds, reconstructed)

@@ -1,0 +1,178 @@
+"""What both x265 back ends share: their options, the parameters FTM fixes, and the checks of what x265 wrote.
+
+The options are checked once, when a back end is made; ``x265_settings``
+gives the x265 parameters FTM fixes for reproducible constant-QP coding;
+``finish_stream`` tidies and checks the elementary stream x265 wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, Mapping, Optional, Tuple
+
+from ftm.codecs.video import hevc_syntax
+from ftm.errors import CodecError
+from ftm.settings import Key, plain_text
+
+__all__ = ["X265Options", "X265_MIN_SIDE", "X265_PRESETS", "X265_TUNES", "ctu_size", "finish_stream"]
+
+X265_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+)
+X265_TUNES = ("psnr", "ssim", "grain", "zerolatency", "fastdecode", "animation")
+
+# x265 cannot code a picture smaller than one CTU, and its smallest CTU is 16.
+X265_MIN_SIDE = 16
+
+# Settings FTM fixes; x265_params may not override them.
+_FIXED_X265 = (
+    "qp",
+    "ipratio",
+    "pbratio",
+    "keyint",
+    "info",
+    "hash",
+    "log-level",
+    "input-depth",
+    "output-depth",
+)
+_X265_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def ctu_size(height: int, width: int) -> int:
+    """The largest CTU (64, 32, 16) that fits the picture: x265 cannot code a picture smaller than one."""
+    side = min(height, width)
+    return 64 if side >= 64 else 32 if side >= 32 else 16
+
+
+def check_x265_params(params: Optional[Mapping[str, object]]) -> Dict[str, Optional[str]]:
+    """Extra x265 parameters, {name: value}; None stands for a flag given as True."""
+    out: Dict[str, Optional[str]] = {}
+    for key, value in (params or {}).items():
+        if not isinstance(key, str) or not _X265_KEY.match(key):
+            raise ValueError(f"x265 parameter names are lower-case words joined by '-', got {key!r}")
+        if key in _FIXED_X265 or (key.startswith("no-") and key[3:] in _FIXED_X265):
+            raise ValueError(f"x265 parameter {key!r} is set by FTM and cannot be overridden")
+        if value is True:
+            out[key] = None
+            continue
+        if isinstance(value, bool) or value is None:
+            raise ValueError(
+                f"x265 parameter {key}: give a value, or True for a flag (negate with 'no-{key}')"
+            )
+        text = str(value)
+        if not text or ":" in text or "=" in text or any(c.isspace() for c in text):
+            raise ValueError(
+                f"x265 parameter {key}={text!r}: values must be non-empty without ':', '=' or spaces"
+            )
+        out[key] = text
+    return out
+
+
+def check_choice(
+    name: str, value: Optional[str], choices: Tuple[str, ...], allow_none: bool = False
+) -> Optional[str]:
+    if value is None and allow_none:
+        return None
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def check_intra_period(intra_period: int) -> int:
+    if isinstance(intra_period, bool) or not isinstance(intra_period, int) or intra_period < 1:
+        raise ValueError(
+            f"intra_period must be an integer >= 1 (1: every picture intra), got {intra_period!r}"
+        )
+    return intra_period
+
+
+def check_threads(threads: Optional[int]) -> Optional[int]:
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be None (the tool's default) or an integer >= 1, got {threads!r}")
+    return threads
+
+
+def finish_stream(stream: bytes, height: int, width: int, coded_bits: int, what: str, command) -> bytes:
+    """Tidy an x265 stream and check that it codes what was asked for."""
+    if not stream:
+        raise CodecError(f"{what} wrote an empty bitstream", command)
+    try:
+        stream, info = hevc_syntax.tidy(stream, width, height)
+    except CodecError as exc:
+        raise CodecError(f"{what} wrote a stream FTM cannot read: {exc.message}", command) from exc
+    if (
+        info.chroma_format_idc != 0
+        or info.bit_depth != coded_bits
+        or (info.width, info.height) != (width, height)
+    ):
+        raise CodecError(
+            f"{what} coded {info.width} x {info.height} pictures, chroma_format_idc {info.chroma_format_idc}, "
+            f"at {info.bit_depth} bits; asked for {width} x {height} 4:0:0 at {coded_bits} bits",
+            command,
+        )
+    return stream
+
+
+class X265Options:
+    """The options both x265 back ends take, checked once, and the x265
+    parameters FTM fixes from them."""
+
+    keys = (Key("Preset", "preset", plain_text, "x265 preset (empty: the back end's default)"),)
+
+    @classmethod
+    def from_config(cls, cfg):
+        """The encoder a codec configuration asks for: its IntraPeriod, Preset and Threads."""
+        options = {"intra_period": cfg.intra_period}
+        if cfg.preset:
+            options["preset"] = cfg.preset
+        if cfg.threads:
+            options["threads"] = cfg.threads
+        return cls(**options)
+
+    def _set_x265_options(
+        self,
+        preset: str,
+        tune: Optional[str],
+        intra_period: int,
+        picture_hash: bool,
+        threads: Optional[int],
+        x265_params: Optional[Mapping[str, object]],
+    ) -> None:
+        self.preset = check_choice("preset", preset, X265_PRESETS)
+        self.tune = check_choice("tune", tune, X265_TUNES, allow_none=True)
+        self.intra_period = check_intra_period(intra_period)
+        self.picture_hash = bool(picture_hash)
+        self.threads = check_threads(threads)
+        self.x265_params = check_x265_params(x265_params)
+
+    def x265_settings(self, qp: int) -> Dict[str, str]:
+        """The x265 parameters both back ends fix.
+
+        ipratio/pbratio 1: the same QP on I, P and B pictures (x265 otherwise
+        codes I pictures at QP - 3 in constant-QP mode). info 0: no SEI with the
+        encoder's options, which hold the CPU's feature bits and would make the
+        bytes depend on the machine. pools/frame-threads: the thread count, when
+        one is given (it does not change the bytes).
+        """
+        settings = {
+            "qp": str(qp),
+            "ipratio": "1",
+            "pbratio": "1",
+            "keyint": str(self.intra_period),
+            "info": "0",
+            "hash": "1" if self.picture_hash else "0",
+        }
+        if self.threads is not None:
+            settings["pools"] = str(self.threads)
+            settings["frame-threads"] = str(min(self.threads, 16))
+        return settings
