@@ -24,6 +24,17 @@ and Table 3, and copies the report files (no features, no bitstreams) to
 
     python benchmarks/bench_ctc.py full [--work /tmp/ftm-bench-ctc] [--save benchmarks/results/ctc_default]
 
+batching: the default test condition twice from one pre-extracted feature set,
+side by side: every image's sequence coded in its own encoder and decoder
+processes (``BatchedCoding=0``, FTM 0.1's way) and all images of a job in one
+encoder and one decoder process (``BatchedCoding=1``, the default); the wall
+times, their ratio, that the job records agree, and where each job's time
+goes (inside the external encoder and decoder, the network, and the rest: the
+harness; process start-up is inside the external time, estimated apart from
+the measured start-up of the bundled ffmpeg times the processes a job starts).
+
+    python benchmarks/bench_ctc.py batching [--json benchmarks/results/ctc_batching.json]
+
 The same for any CTC config, keys overridden with ``--set``:
 
     FTM_HM_DIR=... python benchmarks/bench_ctc.py full --config cfg/ctc_compare.cfg \
@@ -172,9 +183,65 @@ def full(work: Path, save: Optional[Path], config: str, overrides: List[str]) ->
     return {"seconds": seconds, "summary": summary}
 
 
+def _startup_seconds() -> float:
+    """Median wall time of starting the bundled ffmpeg and letting it exit (``-version``)."""
+    from ftm.codecs.video.ffmpeg import find_ffmpeg
+
+    exe = find_ffmpeg()
+    times = []
+    for _ in range(15):
+        t0 = time.perf_counter()
+        subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, check=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _shares(out: Path, processes_per_job) -> Dict[str, float]:
+    records = [json.loads(p.read_text()) for p in sorted((out / "jobs").glob("*.json"))]
+    total = sum(r["total_seconds"] for r in records)
+    external = sum(r["external_seconds"] for r in records)
+    network = sum(r["eval_seconds"] for r in records)
+    startup = _startup_seconds() * sum(processes_per_job(r) for r in records)
+    return {
+        "job_seconds": total,
+        "external_seconds": external,
+        "network_seconds": network,
+        "harness_share": (total - external - network) / total,
+        "startup_share_estimate": startup / total,
+        "outside_share": (total - external - network + startup) / total,
+    }
+
+
+def batching(work: Path, config: str) -> Dict[str, object]:
+    """The default CTC with per-image processes and with batched coding, from one feature set."""
+    sets = work / "featuresets"
+    base = ["-c", config, f"--FeatureSetDir={sets}"]
+    subprocess.run([sys.executable, "-m", "ftm.cli.ctc", *base, "-o", str(work / "warmup"), "--QPs=42",
+                    "--Layers=head"], check=True, capture_output=True, env=CLEAN_ENV)  # fmt: skip
+    runs = {}
+    for mode, flag in (("per-image", "0"), ("batched", "1")):
+        out = work / f"batching-{mode}"
+        shutil.rmtree(out, ignore_errors=True)
+        print(f"load average before {mode}: {load()}", flush=True)
+        seconds = ftm_ctc([*base, "-o", str(out), f"--Configuration=x265-ffmpeg Encoder=x265-ffmpeg BatchedCoding={flag}"])
+        images = lambda r: int(r["images"])  # noqa: E731
+        per_job = (lambda r: 2 * images(r)) if flag == "0" else (lambda r: 2)
+        runs[mode] = {"seconds": seconds, **_shares(out, per_job)}
+        print(f"{mode}: {seconds:.1f} s wall; outside encoder, decoder and network: "
+              f"{100 * runs[mode]['outside_share']:.1f}% of job time (harness {100 * runs[mode]['harness_share']:.1f}%, "
+              f"process start-up {100 * runs[mode]['startup_share_estimate']:.1f}% estimated)", flush=True)  # fmt: skip
+    a, b = (json.loads((work / f"batching-{m}" / "results.json").read_text())["jobs"] for m in ("per-image", "batched"))
+    keys = ("compressed_bytes", "f_classification", "f_retrieval", "feature_mse")
+    same = all(all(x[k] == y[k] for k in keys) for x, y in zip(a, b)) and len(a) == len(b)
+    speedup = runs["per-image"]["seconds"] / runs["batched"]["seconds"]
+    print(f"batched over per-image: {speedup:.2f}x (goal >= 3x); job records agree: {same}")
+    return {"config": config, "runs": runs, "speedup": speedup, "records_agree": same, "jobs": len(a)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("what", choices=("scaling", "dask-profiler", "full"))
+    p.add_argument("what", choices=("scaling", "dask-profiler", "full", "batching"))
+    p.add_argument("--json", default=None, help="batching: also write the figures here")
     p.add_argument("--work", default="/tmp/ftm-bench-ctc", help="scratch folder (feature sets, outputs)")
     p.add_argument("--images", type=int, default=0, help="scaling, dask-profiler: bundled inputs in the matrix (0: all 126)")
     p.add_argument("--rounds", type=int, default=3, help="scaling: pairs of runs for each comparison; dask-profiler: rounds")
@@ -187,6 +254,12 @@ def main() -> None:
         scaling(work, args.images, args.rounds)
     elif args.what == "dask-profiler":
         dask_profiler(work, args.images, args.rounds)
+    elif args.what == "batching":
+        result = batching(work, args.config)
+        if args.json:
+            from _timing import machine, write_json
+
+            write_json(args.json, {"machine": machine(), **result})
     else:
         full(work, Path(args.save) if args.save else None, args.config, args.set)
 

@@ -23,12 +23,12 @@ def test_emulation_prevention_round_trip():
         rbsp = bytes(rng.choice([0, 0, 0, 1, 2, 3, 4, 255], size=int(rng.integers(1, 40))))
         if rbsp[-1] == 0:
             rbsp += b"\x80"  # an RBSP ends in its stop bit
-        escaped = hevc._escape(rbsp)
+        escaped = hevc.escape(rbsp)
         for pattern in (b"\x00\x00\x00", b"\x00\x00\x01", b"\x00\x00\x02"):
             assert pattern not in escaped
-        assert hevc._unescape(escaped) == rbsp
-    assert hevc._escape(b"\x00\x00\x01") == b"\x00\x00\x03\x01"
-    assert hevc._escape(b"\x00\x00\x04") == b"\x00\x00\x04"
+        assert hevc.unescape(escaped) == rbsp
+    assert hevc.escape(b"\x00\x00\x01") == b"\x00\x00\x03\x01"
+    assert hevc.escape(b"\x00\x00\x04") == b"\x00\x00\x04"
 
 
 def test_sequence_info_of_an_x265_stream(stream_10bit):
@@ -118,8 +118,8 @@ def test_sps_problems_are_errors(stream_10bit):
 def test_exp_golomb_reader():
     bits = "".join(hevc._ue_bits(v) for v in (0, 1, 2, 7, 1000, 2**20))
     bits += "1" + "0" * (-(len(bits) + 1) % 8)
-    reader = hevc._Bits(int(bits, 2).to_bytes(len(bits) // 8, "big"))
+    reader = hevc.Bits(int(bits, 2).to_bytes(len(bits) // 8, "big"))
     assert [reader.ue() for _ in range(6)] == [0, 1, 2, 7, 1000, 2**20]
-    too_long = hevc._Bits(b"\x00" * 5 + b"\x80")
+    too_long = hevc.Bits(b"\x00" * 5 + b"\x80")
     with pytest.raises(CodecError, match="longer than 32 bits"):
         too_long.ue()

@@ -331,3 +331,31 @@ def test_allocator_settings_apply_only_where_malloc_trimming_was_forced(monkeypa
         assert tuned is (platform.libc_ver()[0] == "glibc")
         assert job._state["malloc_users"] == (1 if tuned else 0)
     assert job._state["malloc_users"] == 0
+
+
+HM_DIR = os.environ.get("FTM_HM_DIR")
+
+
+@pytest.mark.parametrize("encoder", ["x265-ffmpeg", "x265", "hm"])
+def test_batched_coding_gives_each_image_the_stream_it_gets_alone(local_run, encoder):
+    """One encoder and one decoder process for the images of a job: the same bytes, image by image."""
+    import ftm
+    from ftm.extract.featureset import read_feature_set
+
+    if encoder == "x265" and shutil.which("x265") is None:
+        pytest.skip("the x265 command-line encoder is not installed")
+    if encoder == "hm" and not HM_DIR:
+        pytest.skip("HM is not built here: set FTM_HM_DIR to a folder holding TAppEncoder and TAppDecoder")
+    cfg, _, _ = local_run
+    fs = read_feature_set(next(iter(plan(cfg, log=lambda m: None)[0].values())).path)
+    features = fs.features("block15")
+    units = {f"block15/{i}": features[i : i + 1] for i in range(len(features))}
+    settings = {"QP": "32", "Encoder": encoder, "Decoder": "hm" if encoder == "hm" else "ffmpeg"}
+    if encoder == "hm":
+        settings["HmDir"] = HM_DIR
+    batched = ftm.encode_tensors(units, {**settings, "BatchedCoding": "1"}, progress=False)
+    alone = ftm.encode_tensors(units, {**settings, "BatchedCoding": "0"}, progress=False)
+    assert len(units) == 8 and batched.data == alone.data
+    for name in units:
+        assert np.array_equal(batched.reconstruction[name], alone.reconstruction[name])
+    assert np.array_equal(ftm.decode_all(batched.data)["block15/3"], alone.reconstruction["block15/3"])

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Optional, Tuple
+from typing import Callable, ClassVar, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -73,6 +73,7 @@ class TensorCodec(abc.ABC):
     layout: ClassVar[str]
     keys: ClassVar[Tuple[Key, ...]] = ()
     carries_info: ClassVar[bool] = False
+    progress_unit: ClassVar[str] = "tensor"  # what encode_batch's progress counts
 
     @classmethod
     @abc.abstractmethod
@@ -99,9 +100,29 @@ class TensorCodec(abc.ABC):
         for video codecs), when the codec can tell.
         """
 
+    def encode_batch(
+        self, xs: Sequence[np.ndarray], records: Sequence["_core.TensorRecord"],
+        progress: Optional[Callable[[int, int], None]] = None,
+    ) -> List[CodedTensor]:  # fmt: skip
+        """Code several tensors, each into its record: what :meth:`encode` gives for each.
+
+        A codec may share work between them (one external process, say);
+        by default they are coded one by one and ``progress`` counts tensors.
+        """
+        out = []
+        for i, (x, record) in enumerate(zip(xs, records)):
+            out.append(self.encode(x, record))
+            if progress is not None:
+                progress(i + 1, len(xs))
+        return out
+
     @abc.abstractmethod
     def decode(self, record: "_core.TensorRecord") -> DecodedTensor:
         """Reconstruct a record of this kind."""
+
+    def decode_batch(self, records: Sequence["_core.TensorRecord"]) -> List[DecodedTensor]:
+        """:meth:`decode` of each record (a codec may share work between them)."""
+        return [self.decode(record) for record in records]
 
     @abc.abstractmethod
     def describe(self) -> Tuple[str, str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Callable, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -119,6 +119,7 @@ class MapCodec(TensorCodec):
     ndim = 4
     layout = "feature maps must be N x C x H x W"
     carries_info = True
+    progress_unit = "frame"
     keys = (
         Key("Quantizer", "quantizer", choice_of("log", "minmax"), "pre-quantizer: logarithmic (seed 002 eq. 5) or uniform min-max"),
         Key("BitDepth", "bit_depth", int_in(MIN_BITS, MAX_BITS), "bits per quantized value"),
@@ -134,6 +135,9 @@ class MapCodec(TensorCodec):
         Key("IntraPeriod", "intra_period", int_in(1, 1 << 30), "frames per intra period; 1 is all-intra"),
         Key("Threads", "threads", int_in(0, 1024),
             "encoder worker threads (0: the encoder's choice; HM runs on one); the bitstream does not depend on it"),
+        Key("BatchedCoding", "batched_coding", boolean,
+            "1: the tensors of a stream that share a frame size go through one encoder and one decoder process "
+            "where the back end allows it (docs/codecs.md); 0: processes per tensor. The bitstream is the same"),
     )
 
     def __init__(self, encoder: Optional[Encoder], decoder: Decoder, cfg=None) -> None:
@@ -177,21 +181,51 @@ class MapCodec(TensorCodec):
     def encode(
         self, x: np.ndarray, record: "_core.TensorRecord", progress: Optional[Callable[[int, int], None]] = None
     ) -> CodedTensor:
+        return self.encode_batch([x], [record], progress)[0]
+
+    def encode_batch(self, xs, records, progress=None) -> List[CodedTensor]:
+        """Each tensor its own quantizer and frames; with BatchedCoding, one encoder and one decoder
+        process for the tensors of each frame size (the streams are the same either way)."""
         cfg = self.cfg
         if self.encoder is None:
             raise RuntimeError("this MapCodec was set up for decoding only")
+        prepared = [self._prepare(x, record) for x, record in zip(xs, records)]
+        groups: Dict[Tuple[int, int], List[int]] = {}
+        for i, (_, _, frames, _) in enumerate(prepared):
+            groups.setdefault(tuple(frames.shape[1:]) if cfg.batched_coding else (i, -1), []).append(i)
+        total = sum(p[2].shape[0] for p in prepared)
+        done = 0
+        out: List[Optional[CodedTensor]] = [None] * len(prepared)
+        for members in groups.values():
+            sequences = [prepared[i][2] for i in members]
+            step = None if progress is None else (lambda n, base=done: progress(base + n, total))
+            videos = self.encoder.encode_sequences(sequences, cfg.bit_depth, cfg.qp, step)
+            done += sum(len(f) for f in sequences)
+            t0 = time.perf_counter()
+            height, width = sequences[0].shape[1:]
+            counts = [len(f) for f in sequences]
+            decoded = self.decoder.decode_sequences([v.bitstream for v in videos], counts, height, width, cfg.bit_depth)
+            share = (time.perf_counter() - t0) / len(members)  # decoded frames of one process: shared out
+            for i, video, frames in zip(members, videos, decoded):
+                out[i] = self._finish(prepared[i], records[i], video, frames, share)
+        return out
+
+    def _prepare(self, x: np.ndarray, record: "_core.TensorRecord"):
+        cfg = self.cfg
         if cfg.channel_order is not None and len(cfg.channel_order) != x.shape[1]:
             raise InputError(f"ChannelOrder lists {len(cfg.channel_order)} channels; tensor {record.name!r} has {x.shape[1]}")
         codes, params = quantize_map(x, cfg)
         frames, layout = pack(codes, cfg.packing, grid=cfg.tile_grid, permutation=cfg.channel_order)
-        frame_progress = None if progress is None else (lambda done: progress(done, layout.num_frames))
-        video = self.encoder.encode(frames, cfg.bit_depth, cfg.qp, frame_progress)
+        return codes, params, frames, layout
+
+    def _finish(self, prepared, record, video, decoded, decode_share: float) -> CodedTensor:
+        """The record's boxes and what its decoder reconstructs."""
+        cfg = self.cfg
+        codes, params, _, layout = prepared
         t0 = time.perf_counter()
-        decoded = self.decoder.decode(video.bitstream, layout.num_frames, *layout.frame_shape, cfg.bit_depth)
         decoded_codes = unpack(decoded.frames, layout)
         features = dequantize(decoded_codes, params)
-        decode_seconds = time.perf_counter() - t0
-
+        decode_seconds = decode_share + time.perf_counter() - t0
         _quant_box(params, record)
         record.pack = _pack_box(layout)
         hevc = _core.HevcBox()
@@ -212,9 +246,20 @@ class MapCodec(TensorCodec):
         )
 
     def decode(self, record: "_core.TensorRecord") -> DecodedTensor:
-        """HEVC decode, depack, dequantize."""
-        params = quant_params_of(record)
-        layout = layout_of(record)
-        video = self.decoder.decode(record.hevc.payload, layout.num_frames, *layout.frame_shape, params.bits)
-        codes = unpack(video.frames, layout)
-        return DecodedTensor(codes, dequantize(codes, params), video.seconds)
+        return self.decode_batch([record])[0]
+
+    def decode_batch(self, records) -> List[DecodedTensor]:
+        """HEVC decode, depack, dequantize; records of one frame format share one decoder process."""
+        plans = [(quant_params_of(r), layout_of(r)) for r in records]
+        groups: Dict[Tuple[int, int, int], List[int]] = {}
+        for i, (params, layout) in enumerate(plans):
+            groups.setdefault((*layout.frame_shape, params.bits), []).append(i)
+        out: List[Optional[DecodedTensor]] = [None] * len(records)
+        for (height, width, bits), members in groups.items():
+            counts = [plans[i][1].num_frames for i in members]
+            videos = self.decoder.decode_sequences([records[i].hevc.payload for i in members], counts, height, width, bits)
+            for i, video in zip(members, videos):
+                params, layout = plans[i]
+                codes = unpack(video.frames, layout)
+                out[i] = DecodedTensor(codes, dequantize(codes, params), video.seconds)
+        return out

@@ -118,16 +118,17 @@ def _named(features: FeaturesLike) -> Dict[str, np.ndarray]:
 def _info(cfg: Config, codec: TensorCodec) -> str:
     # Left out: file names, and what changes how or where, never what, the
     # encoder codes (Threads, HmDir): the stream must not depend on them.
-    local = ("InputFile", "BitstreamFile", "ReconFile", "SummaryFile", "Threads", "HmDir")
+    local = ("InputFile", "BitstreamFile", "ReconFile", "SummaryFile", "Threads", "HmDir", "BatchedCoding")
     settings = " ".join(f"{k}={v}" for k, v in cfg.as_keys().items() if k not in local)
     name, version = codec.describe()
     return f"ftm {__version__}; encoder {name} {version}; {settings}"
 
 
 @contextlib.contextmanager
-def _frame_bar(name: str, enabled: bool) -> Iterator[Optional[Callable[[int, int], None]]]:
-    """A progress callback drawing a bar on the terminal once a tensor's encode passes a second."""
-    if not enabled:
+def _progress_bar(unit: str, progress: Optional[bool]) -> Iterator[Optional[Callable[[int, int], None]]]:
+    """A callback drawing a bar of the codec's units: always with progress=True, with None on a
+    terminal once the work passes a second, never with False."""
+    if progress is False or (progress is None and not sys.stderr.isatty()):
         yield None
         return
     from tqdm import tqdm
@@ -137,7 +138,7 @@ def _frame_bar(name: str, enabled: bool) -> Iterator[Optional[Callable[[int, int
     def report(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, desc=f"  {name}", unit="frame", delay=1.0, leave=False, file=sys.stderr)
+            bar = tqdm(total=total, desc="ftm-encode", unit=unit, delay=0.0 if progress else 1.0, file=sys.stderr)
         bar.update(done - bar.n)
 
     try:
@@ -151,59 +152,53 @@ def encode_tensors(features: FeaturesLike, config: ConfigLike = None, progress: 
     """Code named tensors into one stream, with a report per tensor.
 
     The codec is the one the configuration's ``FeatureKind`` names
-    (:data:`ftm.codecs.CODECS`). ``progress`` shows a progress bar (tqdm)
-    over the tensors, by default when there are more than one; and, when
-    standard error is a terminal and progress is not False, a bar over the
-    frames of a tensor whose encode lasts more than a second.
+    (:data:`ftm.codecs.CODECS`); it codes the tensors together
+    (``encode_batch``: one encoder process for feature maps of one frame
+    size). Every tensor is checked before any is coded. ``progress``: a bar
+    of the codec's units (frames, for feature maps) on standard error;
+    None (the default) shows it on a terminal once coding passes a second.
     """
     cfg = resolve_config(config)
     tensors = _named(features)
     codec = codec_named(cfg.feature_kind).for_encoding(cfg)
     info = _info(cfg, codec) if codec.carries_info else None
-    names = list(tensors)
-    within = progress is not False and sys.stderr.isatty()
-    if progress is None:
-        progress = len(names) > 1
-    if progress:
-        from tqdm import tqdm
-
-        names = tqdm(names, desc="ftm-encode", unit="tensor")
-    records, reports, recon = [], [], {}
-    for name in names:
-        a = source_tensor(tensors[name], name, codec.ndim, codec.layout)
-        t0 = time.perf_counter()
-        record = new_record(a, name, codec.kind)
-        with _frame_bar(name, within) as report:
-            coded = codec.encode(a, record, report)
-        record.hash = hash_box(coded.codes, coded.features)
+    arrays = {name: source_tensor(x, name, codec.ndim, codec.layout) for name, x in tensors.items()}
+    records = {name: new_record(a, name, codec.kind) for name, a in arrays.items()}
+    t0 = time.perf_counter()
+    with _progress_bar(codec.progress_unit, progress) as report:
+        coded = codec.encode_batch(list(arrays.values()), list(records.values()), report)
+    seconds = time.perf_counter() - t0
+    elements = sum(a.size for a in arrays.values()) or 1
+    reports = []
+    for (name, a), record, result in zip(arrays.items(), records.values(), coded):
+        record.hash = hash_box(result.codes, result.features)
         if info:
             record.info = info
-        seconds = time.perf_counter() - t0
-        records.append(record)
-        recon[name] = coded.features
-        mse, max_error = reconstruction_error(coded.features, a)
+        mse, max_error = reconstruction_error(result.features, a)
+        share = seconds * a.size / elements  # the batch's wall time, shared out by size
         reports.append(
             TensorReport(
                 name=name,
                 kind=cfg.feature_kind,
                 shape=tuple(a.shape),
                 qp=cfg.qp,
-                bit_depth=coded.bit_depth,
-                num_frames=coded.num_frames,
-                frame_shape=coded.frame_shape,
+                bit_depth=result.bit_depth,
+                num_frames=result.num_frames,
+                frame_shape=result.frame_shape,
                 record_bytes=record_bytes(record),
                 original_bytes=int(a.size) * 4,
-                frames_psnr=coded.frames_psnr,
+                frames_psnr=result.frames_psnr,
                 mse=mse,
                 max_error=max_error,
-                encode_seconds=seconds - coded.decode_seconds,
-                decode_seconds=coded.decode_seconds,
-                external_seconds=coded.encoder_seconds + coded.decoder_seconds,
+                encode_seconds=max(0.0, share - result.decode_seconds),
+                decode_seconds=result.decode_seconds,
+                external_seconds=result.encoder_seconds + result.decoder_seconds,
             )
         )
     stream = _core.Stream()
-    stream.tensors = records
-    return EncodeResult(_core.write_stream(stream), reports, recon, codec.describe(), codec.describe_decoder())
+    stream.tensors = list(records.values())
+    reconstruction = {name: result.features for name, result in zip(arrays, coded)}
+    return EncodeResult(_core.write_stream(stream), reports, reconstruction, codec.describe(), codec.describe_decoder())
 
 
 def encode(features: FeaturesLike, config: ConfigLike = None) -> bytes:
@@ -222,15 +217,28 @@ class RecordDecoder:
         self.options = options
         self._codecs: Dict[object, TensorCodec] = {}
 
+    def _codec(self, kind) -> TensorCodec:
+        codec = self._codecs.get(kind)
+        if codec is None:
+            codec = self._codecs[kind] = codec_for_kind(kind).for_decoding(self.options)
+        return codec
+
     def decode(self, record: "_core.TensorRecord", verify: bool = True) -> DecodedTensor:
         """The record's codes and features; with ``verify``, checked against its hash box when it has one."""
-        codec = self._codecs.get(record.kind)
-        if codec is None:
-            codec = self._codecs[record.kind] = codec_for_kind(record.kind).for_decoding(self.options)
-        decoded = codec.decode(record)
-        if verify and record.hash is not None:
-            check_hash(record, decoded.codes, decoded.features)
-        return decoded
+        return self.decode_many([record], verify)[0]
+
+    def decode_many(self, records: Sequence["_core.TensorRecord"], verify: bool = True) -> List[DecodedTensor]:
+        """:meth:`decode` of each record; records of one kind are decoded together (``decode_batch``)."""
+        out: List[Optional[DecodedTensor]] = [None] * len(records)
+        kinds: Dict[object, List[int]] = {}
+        for i, record in enumerate(records):
+            kinds.setdefault(record.kind, []).append(i)
+        for kind, members in kinds.items():
+            for i, decoded in zip(members, self._codec(kind).decode_batch([records[i] for i in members])):
+                if verify and records[i].hash is not None:
+                    check_hash(records[i], decoded.codes, decoded.features)
+                out[i] = decoded
+        return out
 
 
 def tensor_names(data: bytes) -> List[str]:
@@ -248,8 +256,8 @@ def decode_all(
     against the checksums the stream carries, when it carries them.
     """
     stream = _core.parse_stream(bytes(data))
-    records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or ""))
-    return {record.name: records.decode(record, verify).features for record in stream.tensors}
+    decoded = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or "")).decode_many(stream.tensors, verify)
+    return {record.name: d.features for record, d in zip(stream.tensors, decoded)}
 
 
 def check_hash(record: "_core.TensorRecord", codes: np.ndarray, features: np.ndarray) -> None:

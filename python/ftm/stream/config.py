@@ -99,6 +99,7 @@ class Config:
     hm_dir: str = ""
     hm_picture_hash: bool = True
     threads: int = 0
+    batched_coding: bool = True
     normalization: str = "none"
     scale: Optional[float] = None
     reconstruction: str = "floor"

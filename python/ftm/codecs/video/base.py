@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar, Optional, Sequence, Tuple
+from typing import Callable, ClassVar, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -94,6 +94,22 @@ class Encoder(abc.ABC):
         often as the tool reports it (at least once, at the end).
         """
 
+    def encode_sequences(
+        self, sequences: Sequence[np.ndarray], bits: int, qp: int, progress: Optional[Callable[[int], None]] = None
+    ) -> List[EncodedVideo]:
+        """Code several sequences of frames of one shape, each into a standalone stream.
+
+        Every result is what :meth:`encode` gives for that sequence alone;
+        back ends that can (:mod:`.batching`) run one process for all of
+        them. ``progress`` counts frames over all sequences.
+        """
+        results, done = [], 0
+        for frames in sequences:
+            step = None if progress is None else (lambda n, base=done: progress(base + n))
+            results.append(self.encode(frames, bits, qp, step))
+            done += len(frames)
+        return results
+
     @abc.abstractmethod
     def version(self) -> str:
         """The encoder's version as the tool reports it."""
@@ -117,6 +133,16 @@ class Decoder(abc.ABC):
     @abc.abstractmethod
     def decode(self, bitstream: bytes, num_frames: int, height: int, width: int, bits: int) -> DecodedVideo:
         """Decode exactly ``num_frames`` frames of ``height`` x ``width`` samples of ``bits`` bits."""
+
+    def decode_sequences(
+        self, bitstreams: Sequence[bytes], counts: Sequence[int], height: int, width: int, bits: int
+    ) -> List[DecodedVideo]:
+        """Decode several standalone streams of one picture format (``counts[i]`` frames each).
+
+        The same frames as :meth:`decode` of each; back ends that can run one
+        process for all of them.
+        """
+        return [self.decode(b, n, height, width, bits) for b, n in zip(bitstreams, counts)]
 
     @abc.abstractmethod
     def version(self) -> str:

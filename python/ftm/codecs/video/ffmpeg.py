@@ -11,21 +11,18 @@ from __future__ import annotations
 import functools
 import os
 import re
-from typing import Callable, ClassVar, Mapping, Optional, Tuple
+from typing import Callable, ClassVar, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ftm.codecs.video import external, raw_frames
+from ftm.codecs.video import batching, external, raw_frames
 from ftm.codecs.video.base import (
     DecodedVideo,
     Decoder,
-    EncodedVideo,
     Encoder,
-    check_frames,
-    check_qp,
     check_timeout,
 )
-from ftm.codecs.video.x265_options import X265_MIN_SIDE, X265Options, ctu_size, finish_stream
+from ftm.codecs.video.x265_options import X265Options, ctu_size
 from ftm.errors import CodecError, CodecNotFoundError
 
 __all__ = ["X265FfmpegEncoder", "FfmpegDecoder", "find_ffmpeg"]
@@ -173,24 +170,14 @@ class X265FfmpegEncoder(X265Options, Encoder):
         # warnings are kept: ffmpeg reports an unknown x265 parameter only as a warning
         return ff.compile(stream, cmd=[self.exe, "-nostdin", "-hide_banner", "-loglevel", "warning"])
 
-    def encode(
-        self, frames: np.ndarray, bits: int, qp: int, progress: Optional[Callable[[int], None]] = None
-    ) -> EncodedVideo:
-        frames = check_frames(frames, bits)
-        coded_bits = self.coded_bits(bits)
-        qp = check_qp(qp, coded_bits)
-        count, height, width = frames.shape
-        coded = raw_frames.pad_to(raw_frames.to_raw(frames, coded_bits), X265_MIN_SIDE)
-        command = self.command(coded.shape[1], coded.shape[2], coded_bits, qp)
+    def _run_x265(self, raw: np.ndarray, coded_bits: int, bits: int, qp: int, progress: Optional[Callable[[int], None]], size):
+        count, height, width = raw.shape
+        command = self.command(height, width, coded_bits, qp)
         report = None
         if progress is not None:  # ffmpeg's key=value progress lines, on a pipe of their own
             command[1:1] = ["-progress", "pipe:{progress_fd}", "-stats_period", "0.5"]
             report = functools.partial(_report_frames, progress)
-        done = external.run(
-            "ffmpeg (libx265)", command, stdin=coded.tobytes(), timeout=self.timeout, progress=report
-        )
-        if progress is not None:
-            progress(count)
+        done = external.run("ffmpeg (libx265)", command, stdin=raw.tobytes(), timeout=self.timeout, progress=report)
         rejected = re.findall(
             r"(Unknown option: .*|Invalid value for .*)", done.stderr.decode("utf-8", errors="replace")
         )
@@ -198,8 +185,9 @@ class X265FfmpegEncoder(X265Options, Encoder):
             raise CodecError(
                 "libx265 rejected a parameter: " + "; ".join(rejected), command, external.tail(done.stderr)
             )
-        stream = finish_stream(done.stdout, height, width, coded_bits, "ffmpeg (libx265)", command)
-        return EncodedVideo(stream, self.name, self.version(), coded_bits, done.seconds)
+        if progress is not None:
+            progress(count)
+        return done.stdout, done.seconds, command, None
 
 
 def _report_frames(progress: Callable[[int], None], line: bytes) -> None:
@@ -231,20 +219,29 @@ class FfmpegDecoder(Decoder):
         return _ffmpeg_version(self.exe)
 
     def decode(self, bitstream: bytes, num_frames: int, height: int, width: int, bits: int) -> DecodedVideo:
-        info = raw_frames.check_stream(bitstream, num_frames, height, width, bits, self.name)
-        if info.bit_depth not in _GRAY:
-            raise CodecError(
-                f"ffmpeg decodes 4:0:0 streams of {sorted(_GRAY)} bits; this one is coded at {info.bit_depth}"
-            )
+        return self.decode_sequences([bitstream], [num_frames], height, width, bits)[0]
+
+    def decode_sequences(
+        self, bitstreams: Sequence[bytes], counts: Sequence[int], height: int, width: int, bits: int
+    ) -> List[DecodedVideo]:
+        """One ffmpeg process for all the streams: each is checked, then they are decoded back to back."""
+        infos = [raw_frames.check_stream(b, n, height, width, bits, self.name) for b, n in zip(bitstreams, counts)]
+        depths = {info.bit_depth for info in infos}
+        if len(depths) > 1:  # one raw output format per process
+            return [self.decode_sequences([b], [n], height, width, bits)[0] for b, n in zip(bitstreams, counts)]
+        (depth,) = depths
+        if depth not in _GRAY:
+            raise CodecError(f"ffmpeg decodes 4:0:0 streams of {sorted(_GRAY)} bits; this one is coded at {depth}")
         # fmt: off
         command = [
             self.exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-xerror",
             "-err_detect", "crccheck+explode", "-f", "hevc", "-i", "pipe:",
-            "-f", "rawvideo", "-pix_fmt", _GRAY[info.bit_depth], "pipe:",
+            "-f", "rawvideo", "-pix_fmt", _GRAY[depth], "pipe:",
         ]
         # fmt: on
-        done = external.run("ffmpeg (HEVC decoder)", command, stdin=bytes(bitstream), timeout=self.timeout)
-        frames = raw_frames.from_raw(
-            done.stdout, "ffmpeg (HEVC decoder)", num_frames, height, width, info.bit_depth, bits, command
-        )
-        return DecodedVideo(frames, done.seconds)
+        stream = b"".join(bytes(b) for b in bitstreams)  # each begins with its parameter sets and an IDR picture
+        done = external.run("ffmpeg (HEVC decoder)", command, stdin=stream, timeout=self.timeout)
+        total = sum(counts)
+        frames = raw_frames.from_raw(done.stdout, "ffmpeg (HEVC decoder)", total, height, width, depth, bits, command)
+        # the process's time, shared out by frames: what each stream would take is not measurable apart
+        return [DecodedVideo(part, done.seconds * len(part) / total) for part in batching.split_frames(frames, counts)]

@@ -70,7 +70,7 @@ def nal_type(stream: bytes, start: int) -> int:
     return (stream[start] >> 1) & 0x3F
 
 
-def _unescape(payload: bytes) -> bytes:
+def unescape(payload: bytes) -> bytes:
     """NAL payload to RBSP: drop each emulation_prevention_three_byte."""
     if b"\x00\x00\x03" not in payload:
         return payload
@@ -85,7 +85,7 @@ def _unescape(payload: bytes) -> bytes:
     return bytes(out)
 
 
-def _escape(rbsp: bytes) -> bytes:
+def escape(rbsp: bytes) -> bytes:
     """RBSP to NAL payload: insert emulation_prevention_three_byte where 7.4.2 needs one."""
     out = bytearray()
     zeros = 0
@@ -98,8 +98,8 @@ def _escape(rbsp: bytes) -> bytes:
     return bytes(out)
 
 
-class _Bits:
-    """MSB-first reader over an RBSP, as strings of '0'/'1' (SPS heads are short)."""
+class Bits:
+    """MSB-first reader over an RBSP, as strings of '0'/'1' (parameter sets and slice headers are short)."""
 
     def __init__(self, rbsp: bytes) -> None:
         self.bits = "".join(f"{b:08b}" for b in rbsp)
@@ -107,7 +107,7 @@ class _Bits:
 
     def u(self, n: int) -> int:
         if self.pos + n > len(self.bits):
-            raise _StreamError("sequence parameter set is truncated")
+            raise _StreamError("a parameter set or slice header is truncated")
         value = int(self.bits[self.pos : self.pos + n], 2) if n else 0
         self.pos += n
         return value
@@ -117,8 +117,12 @@ class _Bits:
         while self.u(1) == 0:
             zeros += 1
             if zeros > 31:
-                raise _StreamError("sequence parameter set holds an Exp-Golomb code longer than 32 bits")
+                raise _StreamError("a parameter set or slice header holds an Exp-Golomb code longer than 32 bits")
         return (1 << zeros) - 1 + self.u(zeros)
+
+    def se(self) -> int:
+        k = self.ue()
+        return (k + 1) // 2 if k % 2 else -(k // 2)
 
 
 def _ue_bits(value: int) -> str:
@@ -137,6 +141,9 @@ class SequenceInfo:
     window: Tuple[int, int, int, int]  # conformance window offsets: left, right, top, bottom (luma samples)
     bit_depth: int  # luma
     bit_depth_chroma: int
+    sps_id: int = 0
+    separate_colour_plane: bool = False
+    max_sub_layers: int = 1
 
     @property
     def width(self) -> int:
@@ -147,13 +154,14 @@ class SequenceInfo:
         return self.coded_height - self.window[2] - self.window[3]
 
 
-def _parse_sps(rbsp: bytes) -> Tuple[SequenceInfo, int, int]:
+def _parse_sps(rbsp: bytes) -> Tuple[SequenceInfo, int, int, "Bits"]:
     """Parse an SPS RBSP (after the 2-byte NAL header).
 
-    Returns the info and the bit positions where conformance_window_flag
-    starts and where the conformance window syntax ends.
+    Returns the info, the bit positions where conformance_window_flag
+    starts and where the conformance window syntax ends, and the reader,
+    just past bit_depth_chroma_minus8 (:mod:`.hevc_slices` reads on).
     """
-    r = _Bits(rbsp)
+    r = Bits(rbsp)
     r.u(4)  # sps_video_parameter_set_id
     max_sub_layers_minus1 = r.u(3)
     r.u(1)  # sps_temporal_id_nesting_flag
@@ -168,12 +176,11 @@ def _parse_sps(rbsp: bytes) -> Tuple[SequenceInfo, int, int]:
         r.u(2 * (8 - max_sub_layers_minus1))  # reserved_zero_2bits
     for profile_present, level_present in present:
         r.u(88 * profile_present + 8 * level_present)
-    r.ue()  # sps_seq_parameter_set_id
+    sps_id = r.ue()
     chroma_format_idc = r.ue()
     if chroma_format_idc > 3:
         raise _StreamError(f"sequence parameter set has chroma_format_idc {chroma_format_idc} (at most 3)")
-    if chroma_format_idc == 3:
-        r.u(1)  # separate_colour_plane_flag
+    separate = chroma_format_idc == 3 and r.u(1) == 1
     width = r.ue()
     height = r.ue()
     window_at = r.pos
@@ -187,19 +194,22 @@ def _parse_sps(rbsp: bytes) -> Tuple[SequenceInfo, int, int]:
     window_end = r.pos
     bit_depth = r.ue() + 8
     bit_depth_chroma = r.ue() + 8
-    info = SequenceInfo(profile_idc, chroma_format_idc, width, height, window, bit_depth, bit_depth_chroma)
+    info = SequenceInfo(
+        profile_idc, chroma_format_idc, width, height, window, bit_depth, bit_depth_chroma,
+        sps_id, separate, max_sub_layers_minus1 + 1,
+    )  # fmt: skip
     if width == 0 or height == 0 or info.width <= 0 or info.height <= 0:
         raise _StreamError(
             f"sequence parameter set describes an empty picture ({width} x {height}, window {window})"
         )
     if bit_depth > 16:
         raise _StreamError(f"sequence parameter set has a luma bit depth of {bit_depth} (at most 16)")
-    return info, window_at, window_end
+    return info, window_at, window_end, r
 
 
 def read_sps(stream: bytes, start: int, end: int) -> SequenceInfo:
     """Parse the SPS NAL unit at stream[start:end]."""
-    return _parse_sps(_unescape(stream[start + 2 : end]))[0]
+    return _parse_sps(unescape(stream[start + 2 : end]))[0]
 
 
 def sequence_info(stream: bytes) -> SequenceInfo:
@@ -211,8 +221,8 @@ def sequence_info(stream: bytes) -> SequenceInfo:
 
 def _cropped_sps(nal: bytes, width: int, height: int) -> bytes:
     """An SPS NAL unit whose conformance window crops its pictures to width x height."""
-    rbsp = _unescape(nal[2:])
-    info, window_at, window_end = _parse_sps(rbsp)
+    rbsp = unescape(nal[2:])
+    info, window_at, window_end = _parse_sps(rbsp)[:3]
     if info.chroma_format_idc != 0:
         raise _StreamError("crop_to handles 4:0:0 streams only")
     left, _, top, _ = info.window
@@ -233,7 +243,7 @@ def _cropped_sps(nal: bytes, width: int, height: int) -> bytes:
     body = bits[:window_at] + window + bits[window_end:stop] + "1"
     body += "0" * (-len(body) % 8)
     new_rbsp = int(body, 2).to_bytes(len(body) // 8, "big")
-    return nal[:2] + _escape(new_rbsp)
+    return nal[:2] + escape(new_rbsp)
 
 
 def _rewrite(
@@ -263,7 +273,7 @@ def _rewrite(
             if crop is not None:
                 nal = _cropped_sps(stream[start:end], *crop)
                 pieces += [b"\x00\x00\x01", nal, stream[end:segment_end]]
-                infos.append(_parse_sps(_unescape(nal[2:]))[0])
+                infos.append(_parse_sps(unescape(nal[2:]))[0])
                 continue
             if parse:
                 infos.append(read_sps(stream, start, end))

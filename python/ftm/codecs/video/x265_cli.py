@@ -12,18 +12,13 @@ from typing import Callable, ClassVar, List, Mapping, Optional, Tuple
 import numpy as np
 
 from ftm.codecs.video import external, raw_frames
-from ftm.codecs.video.base import (
-    EncodedVideo,
-    Encoder,
-    check_frames,
-    check_qp,
-    check_timeout,
-)
-from ftm.codecs.video.x265_options import X265_MIN_SIDE, X265Options, ctu_size, finish_stream
+from ftm.codecs.video.base import Encoder, check_timeout
+from ftm.codecs.video.x265_options import X265Options, ctu_size
 from ftm.errors import CodecError, CodecNotFoundError
 
 __all__ = ["X265Encoder", "find_x265"]
 
+_FLAGS = ("info", "repeat-headers")
 # x265 keeps running (or crashes) after some failures: its first error line ends the run.
 _FATAL = external.compile_fatal(r"x265 \[error\]|unrecognized option")
 
@@ -128,7 +123,10 @@ class X265Encoder(X265Options, Encoder):
         if "ctu" not in self.x265_params:
             cmd.append(f"--ctu={ctu_size(height, width)}")
         for key, value in self.x265_settings(qp).items():
-            cmd.append(f"--no-{key}" if key == "info" and value == "0" else f"--{key}={value}")
+            if key in _FLAGS:  # x265's command line takes these as --name / --no-name
+                cmd.append(f"--{key}" if value == "1" else f"--no-{key}")
+            else:
+                cmd.append(f"--{key}={value}")
         for key, value in self.x265_params.items():
             cmd.append(f"--{key}" if value is None else f"--{key}={value}")
         cmd += ["--log-level=error", "--no-progress", f"--output={output}"]
@@ -136,42 +134,28 @@ class X265Encoder(X265Options, Encoder):
             cmd += [f"--recon={recon}", f"--recon-depth={coded_bits}"]
         return cmd
 
-    def encode(
-        self, frames: np.ndarray, bits: int, qp: int, progress: Optional[Callable[[int], None]] = None
-    ) -> EncodedVideo:
-        """As :meth:`Encoder.encode`; ``progress`` hears only of the end (x265 draws its own on a terminal)."""
-        frames = check_frames(frames, bits)
-        coded_bits = self.coded_bits(bits)
-        qp = check_qp(qp, coded_bits)
+    def _can_batch(self) -> bool:
+        return self.intra_period == 1 and not self.reconstruction  # x265's --recon holds one file per run
+
+    def _run_x265(self, raw: np.ndarray, coded_bits: int, bits: int, qp: int, progress: Optional[Callable[[int], None]], size):
+        """x265 on raw frames; ``progress`` hears only of the end (x265 draws its own on a terminal)."""
         if self.reconstruction:
             self._check_recon_depth(coded_bits)
-        count, height, width = frames.shape
-        coded = raw_frames.pad_to(raw_frames.to_raw(frames, coded_bits), X265_MIN_SIDE)
-        _, coded_height, coded_width = coded.shape
+        count, coded_height, coded_width = raw.shape
         with tempfile.TemporaryDirectory(prefix="ftm-x265-") as tmp:
             output = os.path.join(tmp, "stream.hevc")
             recon = os.path.join(tmp, "recon.yuv") if self.reconstruction else None
             command = self.command(coded_height, coded_width, coded_bits, qp, output, recon)
-            seconds = external.run(
-                "x265", command, stdin=coded.tobytes(), timeout=self.timeout, fatal=_FATAL
-            ).seconds
+            seconds = external.run("x265", command, stdin=raw.tobytes(), timeout=self.timeout, fatal=_FATAL).seconds
             with open(output, "rb") as f:
                 stream = f.read()
             reconstructed = None
             if recon is not None:
                 with open(recon, "rb") as f:
                     reconstructed = raw_frames.from_raw(
-                        f.read(),
-                        "x265 --recon",
-                        count,
-                        coded_height,
-                        coded_width,
-                        coded_bits,
-                        bits,
-                        command,
-                        crop=(height, width),
-                    )
-        stream = finish_stream(stream, height, width, coded_bits, "x265", command)
+                        f.read(), "x265 --recon", count, coded_height, coded_width, coded_bits,
+                        bits, command, crop=size,
+                    )  # fmt: skip
         if progress is not None:
             progress(count)
-        return EncodedVideo(stream, self.name, self.version(), coded_bits, seconds, reconstructed)
+        return stream, seconds, command, reconstructed

@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 from typing import Dict, Mapping, Optional, Tuple
 
-from ftm.codecs.video import hevc_syntax
+import numpy as np
+
+from ftm.codecs.video import batching, hevc_slices, hevc_syntax, raw_frames
+from ftm.codecs.video.base import EncodedVideo, Encoder, check_frames, check_qp
 from ftm.errors import CodecError
 from ftm.settings import Key, plain_text
 
@@ -35,6 +38,7 @@ X265_MIN_SIDE = 16
 
 # Settings FTM fixes; x265_params may not override them.
 _FIXED_X265 = (
+    "repeat-headers",
     "qp",
     "ipratio",
     "pbratio",
@@ -103,13 +107,14 @@ def check_threads(threads: Optional[int]) -> Optional[int]:
 
 
 def finish_stream(stream: bytes, height: int, width: int, coded_bits: int, what: str, command) -> bytes:
-    """Tidy an x265 stream and check that it codes what was asked for."""
+    """Tidy an x265 stream (one slice header flag made canonical, :mod:`.hevc_slices`) and check it."""
     if not stream:
         raise CodecError(f"{what} wrote an empty bitstream", command)
     try:
         stream, info = hevc_syntax.tidy(stream, width, height)
     except CodecError as exc:
         raise CodecError(f"{what} wrote a stream FTM cannot read: {exc.message}", command) from exc
+    stream = hevc_slices.canonical_intra_slices(stream) or stream
     if (
         info.chroma_format_idc != 0
         or info.bit_depth != coded_bits
@@ -171,8 +176,51 @@ class X265Options:
             "keyint": str(self.intra_period),
             "info": "0",
             "hash": "1" if self.picture_hash else "0",
+            # parameter sets before every IDR picture: each image of a batch then starts a standalone
+            # stream (FTM drops the repeats of each stream, so this costs no byte)
+            "repeat-headers": "1",
         }
         if self.threads is not None:
             settings["pools"] = str(self.threads)
             settings["frame-threads"] = str(min(self.threads, 16))
         return settings
+
+    # What the back end provides: run x265 on raw frames of ``bits``-bit samples
+    # coded at ``coded_bits`` (padded to at least X265_MIN_SIDE from ``size``,
+    # the frames' own height and width), returning the elementary stream, the
+    # seconds the tool ran, the command, and the reconstruction (cropped to
+    # ``size``) when it was asked for one.
+    def _run_x265(self, raw, coded_bits: int, bits: int, qp: int, progress, size) -> Tuple[bytes, float, list, Optional[object]]:
+        raise NotImplementedError
+
+    def _can_batch(self) -> bool:
+        return self.intra_period == 1
+
+    def encode(self, frames, bits: int, qp: int, progress=None) -> EncodedVideo:
+        return self.encode_sequences([frames], bits, qp, progress)[0]
+
+    def encode_sequences(self, sequences, bits: int, qp: int, progress=None):
+        """All sequences in one x265 run when all-intra; one run each otherwise (:mod:`.batching`)."""
+        sequences = [check_frames(frames, bits) for frames in sequences]
+        shapes = {frames.shape[1:] for frames in sequences}
+        if len(shapes) != 1:
+            raise ValueError(f"one encode_sequences call codes one frame shape, got {sorted(shapes)}")
+        (height, width), = shapes
+        coded_bits = self.coded_bits(bits)
+        qp = check_qp(qp, coded_bits)
+        counts = [len(frames) for frames in sequences]
+        if len(sequences) > 1 and not self._can_batch():
+            return Encoder.encode_sequences(self, sequences, bits, qp, progress)
+        raw = raw_frames.pad_to(raw_frames.to_raw(np.concatenate(sequences), coded_bits), X265_MIN_SIDE)
+        stream, seconds, command, recon = self._run_x265(raw, coded_bits, bits, qp, progress, (height, width))
+        parts = [stream] if len(sequences) == 1 else batching.split_sequences(stream, counts, self.name)
+        if parts is None:  # a stream FTM does not canonicalize: code the sequences one by one
+            return Encoder.encode_sequences(self, sequences, bits, qp, progress)
+        total = sum(counts)
+        return [
+            EncodedVideo(
+                finish_stream(part, height, width, coded_bits, self.name, command), self.name, self.version(),
+                coded_bits, seconds * count / total, recon,
+            )  # fmt: skip
+            for part, count in zip(parts, counts)
+        ]
