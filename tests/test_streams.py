@@ -7,7 +7,6 @@ import pytest
 
 import ftm
 from ftm import _core
-from ftm.codecs.video import make_decoder
 from ftm.errors import CodecError
 from ftm.codecs.video.libde265 import find_dec265
 from ftm.codecs.video_maps import layout_of, quant_params_of
