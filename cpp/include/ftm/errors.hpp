@@ -6,7 +6,7 @@
 namespace ftm {
 
 // A malformed or non-conforming stream or payload: the container's syntax
-// (bitstream.hpp) or an entropy-coded payload (cabac.hpp, level_coder.hpp).
+// (bitstream.hpp) or an entropy-coded payload (level_coder.hpp).
 // The message names where and what. Python sees a ValueError subclass.
 class BitstreamError : public std::runtime_error {
  public:
