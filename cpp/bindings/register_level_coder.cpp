@@ -44,7 +44,7 @@ py::array_t<std::int32_t> decode_levels_impl(const py::bytes& data, std::size_t 
 
 }  // namespace
 
-void register_entropy(py::module_& m) {
+void register_level_coder(py::module_& m) {
   m.attr("LEVEL_HEADER_BYTES") = kLevelHeaderBytes;
   m.attr("MIN_ADAPTATION_SHIFT") = kMinAdaptationShift;
   m.attr("MAX_ADAPTATION_SHIFT") = kMaxAdaptationShift;
