@@ -91,3 +91,34 @@ def test_stub_declares_what_the_submodule_has(name):
 def test_package_stub_declares_submodules_and_flat_names():
     assert stub_names(STUBS / "__init__.pyi") == set(SUBMODULES) | set(FLAT_NAMES)
     assert public(_core) == set(SUBMODULES) | set(FLAT_NAMES)
+
+
+def test_bitstream_error_is_ftms_own_class():
+    from ftm import errors
+
+    assert _core.bitstream.BitstreamError is errors.BitstreamError
+    assert _core.BitstreamError is errors.BitstreamError
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: _core.bitstream.parse_stream(b"junk"), "magic: not an FTM stream"),
+        (lambda: _core.level_coder.decode_levels(b"\x59\x0d\x00", 1, 1), "CABAC payload must hold at least 4 bytes"),
+    ],
+)
+def test_core_raises_bitstream_error_with_the_cpp_message(call, message):
+    from ftm import errors
+
+    with pytest.raises(errors.BitstreamError, match=message) as info:
+        call()
+    assert type(info.value) is errors.BitstreamError
+    assert isinstance(info.value, errors.FtmError) and isinstance(info.value, ValueError)
+
+
+def test_other_errors_keep_their_mapping():
+    from ftm import errors
+
+    with pytest.raises(ValueError, match="unknown pack mode 7") as info:
+        _core.pack.pack_geometry(7, 1, 1, 1, 1, 0, 0)
+    assert not isinstance(info.value, errors.FtmError)

@@ -31,8 +31,19 @@ std::array<std::uint8_t, 16> md5_from(const py::bytes& b) {
 }  // namespace
 
 void register_bitstream(py::module_& m) {
-  // A ValueError subclass in Python: malformed input, like numpy's errors.
-  py::register_exception<BitstreamError>(m, "BitstreamError", PyExc_ValueError);
+  // FTM's own class (a FtmError and a ValueError), so that one except clause
+  // catches the errors of the core and of the Python layer. ftm.errors imports
+  // nothing from FTM: importing it while ftm._core initializes is safe.
+  PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> error_class;
+  error_class.call_once_and_store_result([] { return py::module_::import("ftm.errors").attr("BitstreamError"); });
+  m.attr("BitstreamError") = error_class.get_stored();
+  py::register_local_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const BitstreamError& e) {
+      py::set_error(error_class.get_stored(), e.what());
+    }
+  });
 
   py::enum_<FeatureKind>(m, "FeatureKind").value("MAP", FeatureKind::kMap).value("VECTOR", FeatureKind::kVector);
   py::enum_<SourceDtype>(m, "SourceDtype")
