@@ -31,15 +31,17 @@ std::array<std::uint8_t, 16> md5_from(const py::bytes& b) {
 }  // namespace
 
 void register_bitstream(py::module_& m) {
-  // ftm.errors.BitstreamError (FtmError, ValueError): the Python class is the
-  // one FTM's error family defines, so `except ftm.FtmError` catches it too.
-  static py::handle error_class = py::object(py::module_::import("ftm.errors").attr("BitstreamError")).release();
-  m.attr("BitstreamError") = error_class;
-  py::register_exception_translator([](std::exception_ptr p) {
+  // FTM's own class (a FtmError and a ValueError), so that one except clause
+  // catches the errors of the core and of the Python layer. ftm.errors imports
+  // nothing from FTM: importing it while ftm._core initializes is safe.
+  PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> error_class;
+  error_class.call_once_and_store_result([] { return py::module_::import("ftm.errors").attr("BitstreamError"); });
+  m.attr("BitstreamError") = error_class.get_stored();
+  py::register_local_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const BitstreamError& e) {
-      PyErr_SetString(error_class.ptr(), e.what());
+      py::set_error(error_class.get_stored(), e.what());
     }
   });
 

@@ -2,7 +2,6 @@
 
 #include "common.hpp"
 #include "ftm/bubble_index.hpp"
-#include "ftm/threads.hpp"
 
 namespace ftm::bindings {
 namespace {
@@ -31,8 +30,6 @@ std::pair<std::size_t, std::size_t> batch_shape(const Ids& P, const Ids& R) {
 }  // namespace
 
 void register_bubble_index(py::module_& m) {
-  m.def("set_num_threads", &set_num_threads, py::arg("count"));
-  m.def("num_threads", &num_threads);
   m.def(
       "inversion_count",
       [](const Ids& s_p, const Ids& s_r) {

@@ -6,20 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "bubble_index_kernel.hpp"
 #include "ftm/bubble_index.hpp"
+#include "isa.hpp"
 #include "parallel.hpp"
-#include "vector_clones.hpp"
 
 namespace ftm {
 namespace {
 
 constexpr std::uint32_t kUnset = std::numeric_limits<std::uint32_t>::max();
-
-struct BitsetTables {
-  std::vector<std::uint64_t> seen;
-  std::vector<std::uint16_t> below_word;
-  std::vector<std::uint32_t> below_block;
-};
 
 // Buffers reused across the rows of a batch.
 struct Workspace {
@@ -28,9 +23,8 @@ struct Workspace {
   std::vector<std::uint32_t> order;     // general path: their positions in s_p
   std::vector<std::uint32_t> ranks, scratch;
   std::vector<std::uint64_t> seen;  // distinct()
-  BitsetTables bitset;
+  detail::BitsetTables bitset;
 };
-
 
 [[noreturn]] void throw_repeated_in_p(std::int64_t v) {
   throw std::invalid_argument("s_p is not a ranking: element " + std::to_string(v) +
@@ -146,8 +140,7 @@ std::uint64_t merge_counting(const std::uint32_t* a, std::size_t na, const std::
 constexpr std::size_t kBitsetMaxN = std::size_t{1} << 24;
 constexpr unsigned kMaxBlockWordsLog2 = 8;
 
-
-FTM_VECTOR_CLONES bool count_by_bitset(const std::uint32_t* ranks, std::size_t n, std::uint64_t* seen,
+FTM_INLINE_KERNEL bool count_by_bitset(const std::uint32_t* ranks, std::size_t n, std::uint64_t* seen,
                                        std::uint16_t* below_word, unsigned block_log2, std::uint32_t* below_block,
                                        std::uint32_t blocks_padded, std::uint64_t& inversions) {
   const auto block_words = static_cast<std::uint16_t>(1u << block_log2);
@@ -167,9 +160,16 @@ FTM_VECTOR_CLONES bool count_by_bitset(const std::uint32_t* ranks, std::size_t n
   return repeats == 0;
 }
 
+}  // namespace
 
-bool count_with_bitset(const std::uint32_t* ranks, std::size_t n, BitsetTables& t, std::uint64_t& inversions) {
-  const std::size_t words = (n + 63) / 64;
+const detail::Kernel<detail::CountByBitsetFn>& detail::count_by_bitset_kernel() {
+  static constexpr auto kernel = Variants<CountByBitsetFn>::of<&count_by_bitset>();
+  return kernel;
+}
+
+bool detail::count_with_bitset(const std::uint32_t* ranks, std::size_t n, BitsetTables& t, std::uint64_t& inversions,
+                               CountByBitsetFn* count) {
+  const std::size_t words = n == 0 ? 1 : (n + 63) / 64;  // never empty tables
   // Vector work per element is about blocks / 16 (uint32 lanes) plus
   // block_words / 32 (uint16 lanes): pick the block size that minimizes it,
   // from 32 words (one 512-bit vector of uint16) up.
@@ -182,9 +182,11 @@ bool count_with_bitset(const std::uint32_t* ranks, std::size_t n, BitsetTables& 
   t.seen.assign(blocks << block_log2, 0);
   t.below_word.assign(blocks << block_log2, 0);
   t.below_block.assign(blocks_padded, 0);
-  return count_by_bitset(ranks, n, t.seen.data(), t.below_word.data(), block_log2, t.below_block.data(),
-                         blocks_padded, inversions);
+  return count(ranks, n, t.seen.data(), t.below_word.data(), block_log2, t.below_block.data(), blocks_padded,
+               inversions);
 }
+
+namespace {
 
 // Rankings that barely differ (the usual case at high fidelity) have few
 // inversions; insertion counting costs O(n + inversions) then. It gives up
@@ -234,7 +236,8 @@ std::uint64_t count_ranks(const std::int64_t* s_r, std::size_t n, std::size_t de
     }
   }
   if (n <= kBitsetMaxN) {
-    if (!count_with_bitset(ranks, n, ws.bitset, inversions)) throw_repeat(s_r, ranks, n);
+    static detail::CountByBitsetFn* const count = detail::count_by_bitset_kernel().best();
+    if (!detail::count_with_bitset(ranks, n, ws.bitset, inversions, count)) throw_repeat(s_r, ranks, n);
     return inversions;
   }
   if (!distinct(ranks, n, ws.seen)) throw_repeat(s_r, ranks, n);

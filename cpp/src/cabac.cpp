@@ -1,4 +1,4 @@
-#include "ftm/cabac.hpp"
+#include "cabac.hpp"
 #include "ftm/errors.hpp"
 
 #include <stdexcept>

@@ -1,9 +1,11 @@
-#include "ftm/level_coder.hpp"
-#include "ftm/errors.hpp"
+#include "level_coder_state.hpp"
 
 #include <limits>
 #include <stdexcept>
 #include <string>
+
+#include "ftm/errors.hpp"
+#include "ftm/level_coder.hpp"
 
 namespace ftm {
 namespace {

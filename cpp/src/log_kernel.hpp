@@ -14,7 +14,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "vector_clones.hpp"
+#include "isa.hpp"
 
 namespace ftm::detail {
 
@@ -55,21 +55,19 @@ FTM_INLINE_KERNEL void split_exponent(F v, F& e, F& f) {
 }
 
 // Float: log2(f) = t P(t), t = f - 1, P of degree 8 fitted by
-// scripts/fit_log2_polynomial.py (error 1.5e-8 before float rounding). No
-// division, so it runs at the full float vector width.
+// scripts/fit_log2_polynomial.py (error 1.5e-8 before float rounding), its
+// coefficients lowest degree first. No division, so it runs at the full
+// float vector width.
+constexpr float kLog2Poly[9] = {1.442695004e+00f,  -7.213474682e-01f, 4.809107535e-01f,
+                                -3.606932681e-01f, 2.879032609e-01f,  -2.391698814e-01f,
+                                2.160782256e-01f,  -2.058618803e-01f, 1.231096842e-01f};
+
 FTM_INLINE_KERNEL float approx_log2(float v) {
   float e, f;
   split_exponent(v, e, f);
   const float t = f - 1.0f;
-  float p = 1.231096842e-01f;
-  p = p * t - 2.058618803e-01f;
-  p = p * t + 2.160782256e-01f;
-  p = p * t - 2.391698814e-01f;
-  p = p * t + 2.879032609e-01f;
-  p = p * t - 3.606932681e-01f;
-  p = p * t + 4.809107535e-01f;
-  p = p * t - 7.213474682e-01f;
-  p = p * t + 1.442695004e+00f;
+  float p = kLog2Poly[8];
+  for (int k = 7; k >= 0; --k) p = p * t + kLog2Poly[k];
   return e + t * p;
 }
 
@@ -134,8 +132,18 @@ FTM_INLINE_KERNEL unsigned series_codes(const T* __restrict x, std::size_t n, do
   return any;
 }
 
-// approx_log2 over an array, through the same vector clones as the
-// quantizer: lets the tests check the bound on the code that actually runs.
+template <class F, class T, class Q>
+using SeriesCodesFn = unsigned(const T* x, std::size_t n, double m, F scale, F top, F limit, Q* q,
+                               std::uint8_t* flag);
+// Every ISA variant (isa.hpp) of series_codes, for F float or double, T float
+// or double, Q uint8_t or uint16_t.
+template <class F, class T, class Q>
+const Kernel<SeriesCodesFn<F, T, Q>>& series_codes_kernel();
+
+// approx_log2 over an array by the variant the quantizer runs: lets the tests
+// check the bound on the code that actually runs.
 void approx_log2_batch(const float* v, std::size_t n, float* out);
+using ApproxLog2BatchFn = void(const float* v, std::size_t n, float* out);
+const Kernel<ApproxLog2BatchFn>& approx_log2_batch_kernel();
 
 }  // namespace ftm::detail

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "float_bounds.hpp"
+#include "isa.hpp"
 #include "log_kernel.hpp"
-#include "vector_clones.hpp"
 #include "ftm/quantize.hpp"
 #include "parallel.hpp"
 #include "scan.hpp"
@@ -82,26 +82,42 @@ struct LogCodeRule {
   }
 };
 
-// One non-template entry per type combination, so each gets vector clones.
-#define FTM_DEFINE_SERIES(F, T, Q)                                                                    \
-  FTM_VECTOR_CLONES unsigned series_codes_for(const T* x, std::size_t n, double m, F scale, F top,  \
-                                                 F limit, Q* q, std::uint8_t* flag) {                 \
-    return detail::series_codes<F>(x, n, m, scale, top, limit, q, flag);                              \
-  }
-FTM_DEFINE_SERIES(float, float, std::uint8_t)
-FTM_DEFINE_SERIES(float, float, std::uint16_t)
-FTM_DEFINE_SERIES(float, double, std::uint8_t)
-FTM_DEFINE_SERIES(float, double, std::uint16_t)
-FTM_DEFINE_SERIES(double, float, std::uint8_t)
-FTM_DEFINE_SERIES(double, float, std::uint16_t)
-FTM_DEFINE_SERIES(double, double, std::uint8_t)
-FTM_DEFINE_SERIES(double, double, std::uint16_t)
-#undef FTM_DEFINE_SERIES
+// The variant chosen once per type combination.
+template <class F, class T, class Q>
+unsigned series_codes_for(const T* x, std::size_t n, double m, F scale, F top, F limit, Q* q, std::uint8_t* flag) {
+  static detail::SeriesCodesFn<F, T, Q>* const run = detail::series_codes_kernel<F, T, Q>().best();
+  return run(x, n, m, scale, top, limit, q, flag);
+}
+
+FTM_INLINE_KERNEL void approx_log2_loop(const float* v, std::size_t n, float* out) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = detail::approx_log2(v[i]);
+}
 
 }  // namespace
 
-FTM_VECTOR_CLONES void detail::approx_log2_batch(const float* v, std::size_t n, float* out) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = detail::approx_log2(v[i]);
+template <class F, class T, class Q>
+const detail::Kernel<detail::SeriesCodesFn<F, T, Q>>& detail::series_codes_kernel() {
+  static constexpr auto kernel = Variants<SeriesCodesFn<F, T, Q>>::template of<&series_codes<F, T, Q>>();
+  return kernel;
+}
+
+template const detail::Kernel<detail::SeriesCodesFn<float, float, std::uint8_t>>& detail::series_codes_kernel();
+template const detail::Kernel<detail::SeriesCodesFn<float, float, std::uint16_t>>& detail::series_codes_kernel();
+template const detail::Kernel<detail::SeriesCodesFn<float, double, std::uint8_t>>& detail::series_codes_kernel();
+template const detail::Kernel<detail::SeriesCodesFn<float, double, std::uint16_t>>& detail::series_codes_kernel();
+template const detail::Kernel<detail::SeriesCodesFn<double, float, std::uint8_t>>& detail::series_codes_kernel();
+template const detail::Kernel<detail::SeriesCodesFn<double, float, std::uint16_t>>& detail::series_codes_kernel();
+template const detail::Kernel<detail::SeriesCodesFn<double, double, std::uint8_t>>& detail::series_codes_kernel();
+template const detail::Kernel<detail::SeriesCodesFn<double, double, std::uint16_t>>& detail::series_codes_kernel();
+
+const detail::Kernel<detail::ApproxLog2BatchFn>& detail::approx_log2_batch_kernel() {
+  static constexpr auto kernel = Variants<ApproxLog2BatchFn>::of<&approx_log2_loop>();
+  return kernel;
+}
+
+void detail::approx_log2_batch(const float* v, std::size_t n, float* out) {
+  static ApproxLog2BatchFn* const run = approx_log2_batch_kernel().best();
+  run(v, n, out);
 }
 
 namespace {

@@ -3,8 +3,8 @@
 #include <cstring>
 #include <limits>
 
+#include "isa.hpp"
 #include "log_kernel.hpp"
-#include "vector_clones.hpp"
 
 namespace ftm::detail {
 namespace {
@@ -64,12 +64,23 @@ FTM_INLINE_KERNEL Extremes scan_keys(const F* __restrict x, std::size_t begin, s
 
 }  // namespace
 
-FTM_VECTOR_CLONES Extremes scan_range_serial(const float* x, std::size_t begin, std::size_t end) {
-  return scan_keys(x, begin, end);
+template <class F>
+const Kernel<ScanRangeFn<F>>& scan_range_kernel() {
+  static constexpr auto kernel = Variants<ScanRangeFn<F>>::template of<&scan_keys<F>>();
+  return kernel;
 }
 
-FTM_VECTOR_CLONES Extremes scan_range_serial(const double* x, std::size_t begin, std::size_t end) {
-  return scan_keys(x, begin, end);
+template const Kernel<ScanRangeFn<float>>& scan_range_kernel<float>();
+template const Kernel<ScanRangeFn<double>>& scan_range_kernel<double>();
+
+Extremes scan_range_serial(const float* x, std::size_t begin, std::size_t end) {
+  static ScanRangeFn<float>* const run = scan_range_kernel<float>().best();
+  return run(x, begin, end);
+}
+
+Extremes scan_range_serial(const double* x, std::size_t begin, std::size_t end) {
+  static ScanRangeFn<double>* const run = scan_range_kernel<double>().best();
+  return run(x, begin, end);
 }
 
 }  // namespace ftm::detail

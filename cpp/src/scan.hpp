@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "isa.hpp"
 #include "parallel.hpp"
 
 namespace ftm::detail {
@@ -20,13 +21,20 @@ struct Extremes {
   std::size_t first_bad = 0;  // == n when every element is finite
 };
 
-// Extremes of x[begin, end). Floats are compared through their bit
-// patterns mapped to ordered integers, and NaN/inf are spotted by an
-// all-ones exponent: integer-only work that vectorizes, with no NaN
-// semantics to get in the way of min/max. Defined in scan.cpp with vector
-// clones.
+// Extremes of x[begin, end), the best variant of scan_range_kernel. Floats
+// are compared through their bit patterns mapped to ordered integers (-0
+// just below +0), and NaN/inf are spotted by an all-ones exponent:
+// integer-only work that vectorizes, with no NaN semantics to get in the way
+// of min/max. first_bad is the index of the first non-finite element, or
+// SIZE_MAX (and min/max those of an empty range) when there is none.
 Extremes scan_range_serial(const float* x, std::size_t begin, std::size_t end);
 Extremes scan_range_serial(const double* x, std::size_t begin, std::size_t end);
+
+template <class F>
+using ScanRangeFn = Extremes(const F* x, std::size_t begin, std::size_t end);
+// Every ISA variant (isa.hpp), for F = float and double.
+template <class F>
+const Kernel<ScanRangeFn<F>>& scan_range_kernel();
 
 template <class T>
 std::string value_string(T v) {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "ftm/cabac.hpp"
+#include "cabac.hpp"
 #include "known_answer.hpp"
 
 namespace {

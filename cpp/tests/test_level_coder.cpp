@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ftm/level_coder.hpp"
+#include "level_coder_state.hpp"
 #include "known_answer.hpp"
 
 namespace {

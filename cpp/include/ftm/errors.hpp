@@ -6,8 +6,9 @@
 namespace ftm {
 
 // A malformed or non-conforming stream or payload: the container's syntax
-// (bitstream.hpp) or an entropy-coded payload (cabac.hpp, level_coder.hpp).
-// The message names where and what. Python sees a ValueError subclass.
+// (bitstream.hpp) or an entropy-coded payload (level_coder.hpp).
+// The message names where and what. Python sees ftm.errors.BitstreamError
+// (an FtmError and a ValueError).
 class BitstreamError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -38,10 +38,10 @@ def default_folder() -> str:
 
 
 def print_trace(path: str) -> int:
-    from ftm import _core
+    from ftm._core import bitstream as container
 
     with open(path, "rb") as f:
-        _, trace = _core.parse_stream(f.read(), trace=True)
+        _, trace = container.parse_stream(f.read(), trace=True)
     for offset, box, name, value in trace:
         print(f"{offset:>10}  {box:<14}  {name:<24}  {value}")
     return 0

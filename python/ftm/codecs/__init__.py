@@ -22,7 +22,7 @@ from __future__ import annotations
 import warnings
 from typing import Dict, Type
 
-from ftm import _core
+from ftm._core import bitstream as container
 from ftm.codecs.options import DecodeOptions
 from ftm.codecs.sq_vectors import VectorCodec
 from ftm.codecs.tensor_codec import CodedTensor, DecodedTensor, TensorCodec
@@ -42,7 +42,7 @@ def codec_named(name: str) -> Type[TensorCodec]:
         raise ConfigError(f"unknown FeatureKind {name!r}; expected one of {', '.join(CODECS)}") from None
 
 
-def codec_for_kind(kind: "_core.FeatureKind") -> Type[TensorCodec]:
+def codec_for_kind(kind: "container.FeatureKind") -> Type[TensorCodec]:
     """The codec class of a record kind read from a stream."""
     for cls in CODECS.values():
         if cls.kind == kind:

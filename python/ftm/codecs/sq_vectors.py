@@ -47,7 +47,7 @@ import numpy as np
 import time
 from typing import Tuple
 
-from ftm import _core
+from ftm._core import bitstream as container
 from ftm.codecs.options import DecodeOptions
 from ftm.codecs.tensor_codec import CodedTensor, DecodedTensor, TensorCodec
 from ftm.errors import BitstreamError, ConfigError
@@ -169,7 +169,7 @@ def vectors_from_levels(levels: np.ndarray, payload: VectorPayload) -> np.ndarra
     return c.astype(np.float32)
 
 
-def _payload_of(record: "_core.TensorRecord") -> VectorPayload:
+def _payload_of(record: "container.TensorRecord") -> VectorPayload:
     """The payload a vector record's QSCL, NORM and CABC boxes carry (SPEC.md 3.6-3.8)."""
     q = record.scalar_quant
     n, d = record.dims
@@ -189,7 +189,7 @@ class VectorCodec(TensorCodec):
     """N x D feature vectors: normalization, the scalar quantizer and the level coder."""
 
     name = "vector"
-    kind = _core.FeatureKind.VECTOR
+    kind = container.FeatureKind.VECTOR
     ndim = 2
     layout = "feature vectors must be N x D"
     keys = (
@@ -221,7 +221,7 @@ class VectorCodec(TensorCodec):
 
         return "ftm-cabac", __version__
 
-    def encode(self, x: np.ndarray, record: "_core.TensorRecord", progress=None) -> CodedTensor:
+    def encode(self, x: np.ndarray, record: "container.TensorRecord", progress=None) -> CodedTensor:
         cfg = self.cfg  # the level coder codes a million levels in milliseconds: no progress to report
         payload = encode_vectors(x, cfg.qp, cfg.normalization, cfg.scale, cfg.reconstruction == "midpoint")
         t0 = time.perf_counter()
@@ -229,7 +229,7 @@ class VectorCodec(TensorCodec):
         features = vectors_from_levels(levels, payload)
         decode_seconds = time.perf_counter() - t0
 
-        box = _core.ScalarQuantBox()
+        box = container.ScalarQuantBox()
         box.qp = payload.qp
         box.reconstruction = int(payload.midpoint)
         box.normalization = NORMALIZATIONS.index(payload.normalization)
@@ -241,7 +241,7 @@ class VectorCodec(TensorCodec):
         record.cabac = payload.levels
         return CodedTensor(levels, features, decode_seconds=decode_seconds)
 
-    def decode(self, record: "_core.TensorRecord") -> DecodedTensor:
+    def decode(self, record: "container.TensorRecord") -> DecodedTensor:
         payload = _payload_of(record)
         try:
             levels = decode_levels(payload.levels, payload.n, payload.d)

@@ -26,7 +26,7 @@ from typing import Callable, ClassVar, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ftm import _core
+from ftm._core import bitstream as container
 from ftm.codecs.options import DecodeOptions
 from ftm.settings import Key
 
@@ -68,7 +68,7 @@ class TensorCodec(abc.ABC):
     """
 
     name: ClassVar[str]
-    kind: ClassVar["_core.FeatureKind"]
+    kind: ClassVar["container.FeatureKind"]
     ndim: ClassVar[int]
     layout: ClassVar[str]
     keys: ClassVar[Tuple[Key, ...]] = ()
@@ -92,7 +92,7 @@ class TensorCodec(abc.ABC):
 
     @abc.abstractmethod
     def encode(
-        self, x: np.ndarray, record: "_core.TensorRecord", progress: Optional[Callable[[int, int], None]] = None
+        self, x: np.ndarray, record: "container.TensorRecord", progress: Optional[Callable[[int, int], None]] = None
     ) -> CodedTensor:
         """Code ``x`` (checked: ``ndim`` dimensions, float) into ``record``'s payload boxes.
 
@@ -101,7 +101,7 @@ class TensorCodec(abc.ABC):
         """
 
     def encode_batch(
-        self, xs: Sequence[np.ndarray], records: Sequence["_core.TensorRecord"],
+        self, xs: Sequence[np.ndarray], records: Sequence["container.TensorRecord"],
         progress: Optional[Callable[[int, int], None]] = None,
     ) -> List[CodedTensor]:  # fmt: skip
         """Code several tensors, each into its record: what :meth:`encode` gives for each.
@@ -117,10 +117,10 @@ class TensorCodec(abc.ABC):
         return out
 
     @abc.abstractmethod
-    def decode(self, record: "_core.TensorRecord") -> DecodedTensor:
+    def decode(self, record: "container.TensorRecord") -> DecodedTensor:
         """Reconstruct a record of this kind."""
 
-    def decode_batch(self, records: Sequence["_core.TensorRecord"]) -> List[DecodedTensor]:
+    def decode_batch(self, records: Sequence["container.TensorRecord"]) -> List[DecodedTensor]:
         """:meth:`decode` of each record (a codec may share work between them)."""
         return [self.decode(record) for record in records]
 

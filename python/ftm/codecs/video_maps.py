@@ -18,7 +18,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ftm import _core
+from ftm._core import bitstream as container
 from ftm.codecs.options import DecodeOptions
 from ftm.codecs.tensor_codec import CodedTensor, DecodedTensor, TensorCodec
 from ftm.codecs.video import DECODERS, ENCODERS, Decoder, Encoder
@@ -67,29 +67,29 @@ def psnr(reference: np.ndarray, decoded: np.ndarray, bits: int) -> float:
     return float("inf") if err == 0 else float(10 * np.log10((2**bits - 1) ** 2 / err))
 
 
-def _quant_box(params: QuantParams, record: "_core.TensorRecord") -> None:
+def _quant_box(params: QuantParams, record: "container.TensorRecord") -> None:
     if isinstance(params, LogParams):
-        box = _core.LogQuantBox()
+        box = container.LogQuantBox()
         box.bit_depth, box.nonnegative = params.bits, params.nonnegative
         box.offset, box.max_log = params.offset, params.max_log
         record.log_quant = box
     else:
-        box = _core.MinMaxQuantBox()
+        box = container.MinMaxQuantBox()
         box.bit_depth = params.bits
         box.channel_axis = 255 if params.channel_axis is None else params.channel_axis
         box.lo, box.hi = list(params.lo), list(params.hi)
         record.minmax_quant = box
 
 
-def _pack_box(layout: PackLayout) -> "_core.PackBox":
-    box = _core.PackBox()
-    box.mode = _core.PackMode.TILED if layout.mode == "tiled" else _core.PackMode.CHANNEL
+def _pack_box(layout: PackLayout) -> "container.PackBox":
+    box = container.PackBox()
+    box.mode = container.PackMode.TILED if layout.mode == "tiled" else container.PackMode.CHANNEL
     box.grid_rows, box.grid_cols = layout.grid or (0, 0)
     box.permutation = list(layout.permutation or ())
     return box
 
 
-def quant_params_of(record: "_core.TensorRecord") -> QuantParams:
+def quant_params_of(record: "container.TensorRecord") -> QuantParams:
     if record.log_quant is not None:
         q = record.log_quant
         return LogParams(q.bit_depth, q.offset, q.max_log, q.nonnegative)
@@ -98,9 +98,9 @@ def quant_params_of(record: "_core.TensorRecord") -> QuantParams:
     return MinMaxParams(q.bit_depth, tuple(q.lo), tuple(q.hi), axis)
 
 
-def layout_of(record: "_core.TensorRecord") -> PackLayout:
+def layout_of(record: "container.TensorRecord") -> PackLayout:
     p = record.pack
-    tiled = p.mode == _core.PackMode.TILED
+    tiled = p.mode == container.PackMode.TILED
     return PackLayout.create(
         "tiled" if tiled else "channel",
         record.dims,
@@ -115,7 +115,7 @@ class MapCodec(TensorCodec):
     """N x C x H x W feature maps: pre-quantizer, frame packing and a video encoder/decoder pair."""
 
     name = "map"
-    kind = _core.FeatureKind.MAP
+    kind = container.FeatureKind.MAP
     ndim = 4
     layout = "feature maps must be N x C x H x W"
     carries_info = True
@@ -179,7 +179,7 @@ class MapCodec(TensorCodec):
         return self.decoder.name, self.decoder.version()
 
     def encode(
-        self, x: np.ndarray, record: "_core.TensorRecord", progress: Optional[Callable[[int, int], None]] = None
+        self, x: np.ndarray, record: "container.TensorRecord", progress: Optional[Callable[[int, int], None]] = None
     ) -> CodedTensor:
         return self.encode_batch([x], [record], progress)[0]
 
@@ -210,7 +210,7 @@ class MapCodec(TensorCodec):
                 out[i] = self._finish(prepared[i], records[i], video, frames, share)
         return out
 
-    def _prepare(self, x: np.ndarray, record: "_core.TensorRecord"):
+    def _prepare(self, x: np.ndarray, record: "container.TensorRecord"):
         cfg = self.cfg
         if cfg.channel_order is not None and len(cfg.channel_order) != x.shape[1]:
             raise InputError(f"ChannelOrder lists {len(cfg.channel_order)} channels; tensor {record.name!r} has {x.shape[1]}")
@@ -228,7 +228,7 @@ class MapCodec(TensorCodec):
         decode_seconds = decode_share + time.perf_counter() - t0
         _quant_box(params, record)
         record.pack = _pack_box(layout)
-        hevc = _core.HevcBox()
+        hevc = container.HevcBox()
         hevc.coded_bit_depth, hevc.qp = video.coded_bits, cfg.qp
         hevc.encoder_id = self.encoder.stream_id
         hevc.payload = video.bitstream
@@ -245,7 +245,7 @@ class MapCodec(TensorCodec):
             frame_shape=layout.frame_shape,
         )
 
-    def decode(self, record: "_core.TensorRecord") -> DecodedTensor:
+    def decode(self, record: "container.TensorRecord") -> DecodedTensor:
         return self.decode_batch([record])[0]
 
     def decode_batch(self, records) -> List[DecodedTensor]:

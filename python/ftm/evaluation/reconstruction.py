@@ -56,7 +56,7 @@ def _load_feature_set(path: Path, layer: str) -> Reconstruction:
 def _load_ftm(path: Path, layer: str) -> Reconstruction:
     """Decode a .ftm stream. The compressed size is the whole file for a
     single-tensor stream, else the record of the tensor named ``layer``."""
-    from ftm import _core
+    from ftm._core import bitstream as container
     from ftm.stream.coding import decode_all
     from ftm.stream.records import record_bytes
 
@@ -66,7 +66,7 @@ def _load_ftm(path: Path, layer: str) -> Reconstruction:
         return Reconstruction(next(iter(tensors.values())), compressed_bytes=len(data))
     if layer not in tensors:
         raise InputError(f"{path}: no tensor named {layer!r} (and not exactly one tensor); it holds {list(tensors)}")
-    record = next(r for r in _core.parse_stream(data).tensors if r.name == layer)
+    record = next(r for r in container.parse_stream(data).tensors if r.name == layer)
     return Reconstruction(tensors[layer], compressed_bytes=record_bytes(record))
 
 

@@ -20,7 +20,7 @@ from typing import Tuple, Union
 
 import numpy as np
 
-from ftm import _core
+from ftm._core import bubble_index as native
 
 __all__ = ["bubble_index", "bubble_index_batch", "inversion_count"]
 
@@ -41,13 +41,13 @@ def _ids(s_p: np.ndarray, s_r: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
 def bubble_index(s_p: np.ndarray, s_r: np.ndarray) -> float:
     """Similarity in [0, 1] of ranking ``s_r`` to the pristine ranking ``s_p``."""
     p, r = _ids(s_p, s_r)
-    return float(_core.bubble_index(p, r))
+    return float(native.bubble_index(p, r))
 
 
 def bubble_index_batch(P: np.ndarray, R: np.ndarray) -> np.ndarray:
     """Bubble index of each row pair of two (queries x n) arrays, on all cores."""
     p, r = _ids(P, R)
-    return _core.bubble_index_batch(p, r)
+    return native.bubble_index_batch(p, r)
 
 
 def inversion_count(s_p: np.ndarray, s_r: np.ndarray) -> Union[int, np.ndarray]:
@@ -57,5 +57,5 @@ def inversion_count(s_p: np.ndarray, s_r: np.ndarray) -> Union[int, np.ndarray]:
     """
     p, r = _ids(s_p, s_r)
     if p.ndim == 2:
-        return _core.inversion_count_batch(p, r)
-    return int(_core.inversion_count(p, r))
+        return native.inversion_count_batch(p, r)
+    return int(native.inversion_count(p, r))

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ftm import _core
+from ftm._core import level_coder as native
 
 __all__ = ["encode_levels", "decode_levels", "MIN_ADAPTATION_SHIFT", "MAX_ADAPTATION_SHIFT"]
 
-MIN_ADAPTATION_SHIFT: int = _core.MIN_ADAPTATION_SHIFT
-MAX_ADAPTATION_SHIFT: int = _core.MAX_ADAPTATION_SHIFT
+MIN_ADAPTATION_SHIFT: int = native.MIN_ADAPTATION_SHIFT
+MAX_ADAPTATION_SHIFT: int = native.MAX_ADAPTATION_SHIFT
 
 _INT32 = np.iinfo(np.int32)
 
@@ -78,7 +78,7 @@ def encode_levels(
     payload's header.
     """
     a = _levels(levels)
-    return _core.encode_levels(
+    return native.encode_levels(
         a,
         _shift(fast_shift, "fast_shift"),
         _shift(slow_shift, "slow_shift"),
@@ -95,4 +95,4 @@ def decode_levels(data: bytes, n: int, d: int) -> np.ndarray:
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes, got {type(data).__name__}")
-    return _core.decode_levels(bytes(data), _count(n, "n"), _count(d, "d"))
+    return native.decode_levels(bytes(data), _count(n, "n"), _count(d, "d"))

@@ -23,11 +23,11 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-from ftm import _core
+from ftm._core import pack as native
 
 __all__ = ["PackLayout", "pack", "unpack", "PACK_MODES"]
 
-PACK_MODES = {"channel": _core.PACK_CHANNEL, "tiled": _core.PACK_TILED}
+PACK_MODES = {"channel": native.PACK_CHANNEL, "tiled": native.PACK_TILED}
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class PackLayout:
         if rows < 0 or cols < 0:
             raise ValueError(f"tile grid must be positive, got {rows}x{cols}")
         n, c, h, w = (int(v) for v in shape)
-        frames, fh, fw, grows, gcols = _core.pack_geometry(PACK_MODES[mode], n, c, h, w, rows, cols)
+        frames, fh, fw, grows, gcols = native.pack_geometry(PACK_MODES[mode], n, c, h, w, rows, cols)
         perm = None
         if permutation is not None:
             perm = tuple(int(k) for k in permutation)
@@ -96,7 +96,7 @@ def pack(
         raise ValueError(f"feature tensor must be N x C x H x W, got {codes.ndim}-D shape {codes.shape}")
     layout = PackLayout.create(mode, codes.shape, grid, permutation)
     kind, rows, cols, perm = layout._args()
-    return _core.pack(codes, kind, rows, cols, perm), layout
+    return native.pack(codes, kind, rows, cols, perm), layout
 
 
 def unpack(frames: np.ndarray, layout: PackLayout) -> np.ndarray:
@@ -104,4 +104,4 @@ def unpack(frames: np.ndarray, layout: PackLayout) -> np.ndarray:
     data = _codes(frames, "frames")
     kind, rows, cols, perm = layout._args()
     n, c, h, w = layout.shape
-    return _core.unpack(data, kind, n, c, h, w, rows, cols, perm)
+    return native.unpack(data, kind, n, c, h, w, rows, cols, perm)

@@ -42,7 +42,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ftm import _core
+from ftm._core import quantize as native
 
 __all__ = [
     "LogParams",
@@ -59,10 +59,10 @@ __all__ = [
     "MAX_QP",
 ]
 
-MIN_BITS: int = _core.MIN_BITS
-MAX_BITS: int = _core.MAX_BITS
-MIN_QP: int = _core.MIN_QP
-MAX_QP: int = _core.MAX_QP
+MIN_BITS: int = native.MIN_BITS
+MAX_BITS: int = native.MAX_BITS
+MIN_QP: int = native.MIN_QP
+MAX_QP: int = native.MAX_QP
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def quantize(
     if method == "log":
         if value_range is not None or per_channel:
             raise ValueError("value_range and per_channel apply to method='minmax' only")
-        q, offset, max_log = _core.log_quantize(a, bits, bool(nonnegative))
+        q, offset, max_log = native.log_quantize(a, bits, bool(nonnegative))
         return q, LogParams(bits, float(offset), float(max_log), bool(nonnegative))
     if method == "minmax":
         if nonnegative:
@@ -169,11 +169,11 @@ def quantize(
         axis = _axis(channel_axis, a.ndim) if per_channel else None
         channels = a.shape[axis] if axis is not None else 1
         if value_range is None:
-            q, lo, hi = _core.minmax_quantize(a, bits, -1 if axis is None else axis)
+            q, lo, hi = native.minmax_quantize(a, bits, -1 if axis is None else axis)
         else:
             lo_v = _range_values(value_range[0], channels, "value_range lo")
             hi_v = _range_values(value_range[1], channels, "value_range hi")
-            q, lo, hi = _core.minmax_quantize(a, bits, -1 if axis is None else axis, lo_v, hi_v)
+            q, lo, hi = native.minmax_quantize(a, bits, -1 if axis is None else axis, lo_v, hi_v)
         return q, MinMaxParams(bits, tuple(map(float, lo)), tuple(map(float, hi)), axis)
     raise ValueError(f"unknown quantization method {method!r}; expected 'log' or 'minmax'")
 
@@ -182,13 +182,13 @@ def dequantize(q: np.ndarray, params: QuantParams) -> np.ndarray:
     """Reconstruct float32 features from codes and their quantizer parameters."""
     if isinstance(params, LogParams):
         codes = _codes(q, params.bits)
-        return _core.log_dequantize(codes, params.bits, params.offset, params.max_log)
+        return native.log_dequantize(codes, params.bits, params.offset, params.max_log)
     if isinstance(params, MinMaxParams):
         codes = _codes(q, params.bits)
         axis = -1 if params.channel_axis is None else _axis(params.channel_axis, codes.ndim)
         lo = np.asarray(params.lo, dtype=np.float32)
         hi = np.asarray(params.hi, dtype=np.float32)
-        return _core.minmax_dequantize(codes, params.bits, axis, lo, hi)
+        return native.minmax_dequantize(codes, params.bits, axis, lo, hi)
     raise TypeError(f"expected LogParams or MinMaxParams, got {type(params).__name__}")
 
 
@@ -202,12 +202,12 @@ def _check_qp(qp: int) -> int:
 
 def qstep(qp: int) -> float:
     """Quantization step of seed 003 eq. 1: 2^((QP - 4) / 6 - 10)."""
-    return float(_core.qstep(_check_qp(qp)))
+    return float(native.qstep(_check_qp(qp)))
 
 
 def sq_quantize(c: np.ndarray, qp: int) -> np.ndarray:
     """Levels ``floor(c / Qstep(qp))`` as int32 (seed 003 eq. 2)."""
-    return _core.sq_quantize(_float_tensor(c, "c"), _check_qp(qp))
+    return native.sq_quantize(_float_tensor(c, "c"), _check_qp(qp))
 
 
 def sq_dequantize(levels: np.ndarray, qp: int, midpoint: bool = False) -> np.ndarray:
@@ -217,4 +217,4 @@ def sq_dequantize(levels: np.ndarray, qp: int, midpoint: bool = False) -> np.nda
         raise TypeError(f"levels must be an integer array, got dtype {a.dtype}")
     if a.size and (a.min() < np.iinfo(np.int32).min or a.max() > np.iinfo(np.int32).max):
         raise ValueError("levels must fit in int32")
-    return _core.sq_dequantize(np.ascontiguousarray(a, dtype=np.int32), _check_qp(qp), bool(midpoint))
+    return native.sq_dequantize(np.ascontiguousarray(a, dtype=np.int32), _check_qp(qp), bool(midpoint))

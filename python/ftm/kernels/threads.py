@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from ftm import _core
+from ftm._core import threads as native
 
 __all__ = ["num_threads", "set_num_threads"]
 
 
 def set_num_threads(count: int) -> None:
     """Threads the core's kernels use; 0 restores the default ($FTM_NUM_THREADS, else every core)."""
-    _core.set_num_threads(count)
+    native.set_num_threads(count)
 
 
 def num_threads() -> int:
     """Threads the core's kernels use now."""
-    return _core.num_threads()
+    return native.num_threads()

@@ -17,7 +17,7 @@ from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, 
 
 import numpy as np
 
-from ftm import _core
+from ftm._core import bitstream as container
 from ftm._version import __version__
 from ftm.codecs import DecodedTensor, TensorCodec, codec_for_kind, codec_named
 from ftm.codecs.options import DecodeOptions
@@ -195,10 +195,10 @@ def encode_tensors(features: FeaturesLike, config: ConfigLike = None, progress: 
                 external_seconds=result.encoder_seconds + result.decoder_seconds,
             )
         )
-    stream = _core.Stream()
+    stream = container.Stream()
     stream.tensors = list(records.values())
     reconstruction = {name: result.features for name, result in zip(arrays, coded)}
-    return EncodeResult(_core.write_stream(stream), reports, reconstruction, codec.describe(), codec.describe_decoder())
+    return EncodeResult(container.write_stream(stream), reports, reconstruction, codec.describe(), codec.describe_decoder())
 
 
 def encode(features: FeaturesLike, config: ConfigLike = None) -> bytes:
@@ -223,11 +223,11 @@ class RecordDecoder:
             codec = self._codecs[kind] = codec_for_kind(kind).for_decoding(self.options)
         return codec
 
-    def decode(self, record: "_core.TensorRecord", verify: bool = True) -> DecodedTensor:
+    def decode(self, record: "container.TensorRecord", verify: bool = True) -> DecodedTensor:
         """The record's codes and features; with ``verify``, checked against its hash box when it has one."""
         return self.decode_many([record], verify)[0]
 
-    def decode_many(self, records: Sequence["_core.TensorRecord"], verify: bool = True) -> List[DecodedTensor]:
+    def decode_many(self, records: Sequence["container.TensorRecord"], verify: bool = True) -> List[DecodedTensor]:
         """:meth:`decode` of each record; records of one kind are decoded together (``decode_batch``)."""
         out: List[Optional[DecodedTensor]] = [None] * len(records)
         kinds: Dict[object, List[int]] = {}
@@ -243,7 +243,7 @@ class RecordDecoder:
 
 def tensor_names(data: bytes) -> List[str]:
     """The names of a stream's tensors, in order (the whole container is parsed and checked)."""
-    return [record.name for record in _core.parse_stream(bytes(data)).tensors]
+    return [record.name for record in container.parse_stream(bytes(data)).tensors]
 
 
 def decode_all(
@@ -255,12 +255,12 @@ def decode_all(
     records. With ``verify`` (the default) the decoded tensors are checked
     against the checksums the stream carries, when it carries them.
     """
-    stream = _core.parse_stream(bytes(data))
+    stream = container.parse_stream(bytes(data))
     decoded = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or "")).decode_many(stream.tensors, verify)
     return {record.name: d.features for record, d in zip(stream.tensors, decoded)}
 
 
-def check_hash(record: "_core.TensorRecord", codes: np.ndarray, features: np.ndarray) -> None:
+def check_hash(record: "container.TensorRecord", codes: np.ndarray, features: np.ndarray) -> None:
     for what, got, want in (
         ("decoded codes", md5(codes), record.hash.codes_md5),
         ("decoded features", md5(features), record.hash.features_md5),

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from ftm import _core
+from ftm._core import bitstream as container
 from ftm.codecs.options import DecodeOptions
 from ftm.errors import BitstreamError, CodecError, StreamVerificationError
 from ftm.stream.coding import RecordDecoder
@@ -49,7 +49,7 @@ def check_stream(path: str, expected: Dict, decoder: str = "ffmpeg", hm_dir: Opt
     with open(path, "rb") as f:
         data = f.read()
     try:
-        stream, trace = _core.parse_stream(data, trace=True)
+        stream, trace = container.parse_stream(data, trace=True)
     except BitstreamError as e:
         check.problems.append(f"does not parse: {e}")
         return check
@@ -83,7 +83,7 @@ def check_malformed(path: str, expected_error: str, decoder: str = "ffmpeg", hm_
     with open(path, "rb") as f:
         data = f.read()
     try:
-        stream = _core.parse_stream(data)
+        stream = container.parse_stream(data)
         records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or ""))
         for record in stream.tensors:
             records.decode(record)

@@ -10,15 +10,15 @@ from typing import Tuple
 
 import numpy as np
 
-from ftm import _core
+from ftm._core import bitstream as container
 from ftm.errors import InputError
 
 __all__ = ["SOURCE_DTYPES", "md5", "source_tensor", "new_record", "hash_box", "record_bytes", "reconstruction_error"]
 
 SOURCE_DTYPES = {
-    np.dtype(np.float16): _core.SourceDtype.FLOAT16,
-    np.dtype(np.float32): _core.SourceDtype.FLOAT32,
-    np.dtype(np.float64): _core.SourceDtype.FLOAT64,
+    np.dtype(np.float16): container.SourceDtype.FLOAT16,
+    np.dtype(np.float32): container.SourceDtype.FLOAT32,
+    np.dtype(np.float64): container.SourceDtype.FLOAT64,
 }
 
 
@@ -37,9 +37,9 @@ def source_tensor(x: np.ndarray, name: str, ndim: int, what: str) -> np.ndarray:
     return a
 
 
-def new_record(a: np.ndarray, name: str, kind: "_core.FeatureKind") -> "_core.TensorRecord":
+def new_record(a: np.ndarray, name: str, kind: "container.FeatureKind") -> "container.TensorRecord":
     """A tensor record with the header fields of source tensor ``a``; the payload boxes are the caller's."""
-    record = _core.TensorRecord()
+    record = container.TensorRecord()
     record.name = name
     record.kind = kind
     record.source_dtype = SOURCE_DTYPES[a.dtype]
@@ -47,18 +47,18 @@ def new_record(a: np.ndarray, name: str, kind: "_core.FeatureKind") -> "_core.Te
     return record
 
 
-def hash_box(codes: np.ndarray, features: np.ndarray) -> "_core.HashBox":
+def hash_box(codes: np.ndarray, features: np.ndarray) -> "container.HashBox":
     """Checksums of what every decoder reconstructs: the integer codes and the float32 features."""
-    digest = _core.HashBox()
+    digest = container.HashBox()
     digest.codes_md5, digest.features_md5 = md5(codes), md5(features)
     return digest
 
 
-def record_bytes(record: "_core.TensorRecord") -> int:
+def record_bytes(record: "container.TensorRecord") -> int:
     """Every byte a tensor record takes in a stream."""
-    one = _core.Stream()
+    one = container.Stream()
     one.tensors = [record]
-    return len(_core.write_stream(one)) - 16  # minus the stream header and the end box
+    return len(container.write_stream(one)) - 16  # minus the stream header and the end box
 
 
 def reconstruction_error(features: np.ndarray, source: np.ndarray) -> Tuple[float, float]:

@@ -16,6 +16,8 @@
 //   fewer renormalizations, and no table quantization loss.
 //
 // The hot functions are inline because the level coder calls them per bin.
+// Internal: the level coder (ftm/level_coder.hpp) is the API; tests include
+// this header from cpp/src.
 #pragma once
 
 #include <cstddef>

@@ -44,10 +44,10 @@ py::array_t<std::int32_t> decode_levels_impl(const py::bytes& data, std::size_t 
 
 }  // namespace
 
-void register_entropy(py::module_& m) {
+void register_level_coder(py::module_& m) {
   m.attr("LEVEL_HEADER_BYTES") = kLevelHeaderBytes;
-  m.attr("MIN_ADAPTATION_SHIFT") = kCabacMinShift;
-  m.attr("MAX_ADAPTATION_SHIFT") = kCabacMaxShift;
+  m.attr("MIN_ADAPTATION_SHIFT") = kMinAdaptationShift;
+  m.attr("MAX_ADAPTATION_SHIFT") = kMaxAdaptationShift;
   m.def("encode_levels", &encode_levels_impl, py::arg("levels"), py::arg("fast_shift"), py::arg("slow_shift"),
         py::arg("stats_shift"), py::arg("neighbour_contexts"));
   m.def("decode_levels", &decode_levels_impl, py::arg("data"), py::arg("n"), py::arg("d"));

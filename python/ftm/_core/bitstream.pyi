@@ -1,0 +1,93 @@
+"""Type stubs for ftm._core.bitstream: the .ftm container (records, writing, parsing, validation)."""
+
+from typing import List, Optional, Tuple, Union, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from ftm.errors import BitstreamError as BitstreamError
+
+class FeatureKind:
+    MAP: FeatureKind
+    VECTOR: FeatureKind
+
+class SourceDtype:
+    FLOAT16: SourceDtype
+    FLOAT32: SourceDtype
+    FLOAT64: SourceDtype
+
+class PackMode:
+    CHANNEL: PackMode
+    TILED: PackMode
+
+class LogQuantBox:
+    bit_depth: int
+    nonnegative: bool
+    offset: float
+    max_log: float
+    def __init__(self) -> None: ...
+
+class MinMaxQuantBox:
+    bit_depth: int
+    channel_axis: int  # 255: one range for the whole tensor
+    lo: List[float]
+    hi: List[float]
+    def __init__(self) -> None: ...
+
+class PackBox:
+    mode: PackMode
+    grid_rows: int
+    grid_cols: int
+    permutation: List[int]  # empty: identity
+    def __init__(self) -> None: ...
+
+class HevcBox:
+    coded_bit_depth: int
+    qp: int
+    encoder_id: int
+    payload: bytes
+    def __init__(self) -> None: ...
+
+class ScalarQuantBox:
+    qp: int
+    reconstruction: int
+    normalization: int
+    scale: float
+    def __init__(self) -> None: ...
+
+class HashBox:
+    hash_type: int
+    codes_md5: bytes
+    features_md5: bytes
+    def __init__(self) -> None: ...
+
+class TensorRecord:
+    name: str
+    kind: FeatureKind
+    source_dtype: SourceDtype
+    dims: List[int]
+    log_quant: Optional[LogQuantBox]
+    minmax_quant: Optional[MinMaxQuantBox]
+    pack: Optional[PackBox]
+    hevc: Optional[HevcBox]
+    scalar_quant: Optional[ScalarQuantBox]
+    hash: Optional[HashBox]
+    info: Optional[str]
+    norms: Optional[npt.NDArray[np.float32]]
+    cabac: Optional[bytes]
+    @property
+    def ancillary_types(self) -> List[str]: ...
+    def __init__(self) -> None: ...
+
+class Stream:
+    version_major: int
+    version_minor: int
+    tensors: List[TensorRecord]
+    def __init__(self) -> None: ...
+
+def validate_stream(stream: Stream) -> None: ...
+def write_stream(stream: Stream) -> bytes: ...
+@overload
+def parse_stream(data: bytes) -> Stream: ...
+@overload
+def parse_stream(data: bytes, trace: bool) -> Union[Stream, Tuple[Stream, List[Tuple[int, str, str, str]]]]: ...
