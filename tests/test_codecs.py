@@ -418,7 +418,7 @@ def test_missing_dec265_on_path(monkeypatch):
 
 def test_missing_hm(monkeypatch, tmp_path):
     monkeypatch.delenv(HM_DIR_ENV, raising=False)
-    with pytest.raises(CodecNotFoundError, match=HM_DIR_ENV):
+    with pytest.raises(CodecNotFoundError, match=f"set the HmDir key .* or the environment variable {HM_DIR_ENV}"):
         codecs.make_encoder("hm")
     with pytest.raises(CodecNotFoundError, match="TAppDecoder not found"):
         codecs.make_decoder("hm", hm_dir=str(tmp_path))

@@ -67,7 +67,7 @@ def find_hm(tool: str, hm_dir: Optional[str] = None) -> str:
     folder = hm_dir if hm_dir is not None else os.environ.get(HM_DIR_ENV)
     if not folder:
         raise CodecNotFoundError(
-            f"the hm back end needs HM's {tool}: set the {_DIR_KEY} option (the HM directory in FTM's "
+            f"the hm back end needs HM's {tool}: set the {_DIR_KEY} key (the HM folder in FTM's "
             f"config) or the environment variable {HM_DIR_ENV} to the folder holding HM's binaries"
         )
     root = Path(folder)
