@@ -64,7 +64,7 @@ def test_one_vector_of_many_dimensions_keeps_no_state_per_dimension():
 
 
 def test_per_dimension_state_past_its_share_of_memory_is_refused_before_allocating():
-    data = zeros_stream(2, 1 << 23)  # 2 x 2^23 levels: 436 MB of state, above 2 GiB / 8
+    data = zeros_stream(2, 1 << 23)  # 2 x 2^23 levels: 436 MB of state, above 2 GiB / 16
     done = run_capped(
         """
         try:
@@ -77,7 +77,7 @@ def test_per_dimension_state_past_its_share_of_memory_is_refused_before_allocati
     message = done.stdout.decode()
     assert done.returncode == 0 and "max_memory" in message and "decoder state" in message, done.stderr.decode()
     assert "--max-memory 0" in message and "max_memory=None" in message
-    levels = ftm.decode(data, max_memory=4 * GIB)  # lifted: it decodes
+    levels = ftm.decode(data, max_memory=8 * GIB)  # raised: it decodes
     assert levels.shape == (2, 1 << 23)
 
 
@@ -99,7 +99,7 @@ def test_a_zero_bomb_past_max_elements_is_refused_at_once_with_how_to_lift_it(tm
     start = time.perf_counter()
     with pytest.raises(DecodeLimitError, match=r"max_elements = 268435456.*ftm-decode --max-elements 0"):
         ftm.decode(data)
-    assert time.perf_counter() - start < 1
+    assert time.perf_counter() - start < 2  # refused before the bytes are looked at
     path = tmp_path / "bomb.ftm"
     path.write_bytes(data)
     done = subprocess.run([sys.executable, "-m", "ftm.cli.decode", "-b", str(path)], capture_output=True, text=True)
@@ -134,25 +134,35 @@ def distinct_types(count: int):
 
 def test_many_distinct_ancillary_boxes_parse_in_linear_time():
     base = zeros_stream(1, 4)
-    boxes = b"".join(struct.pack("<I", 0) + t for t in distinct_types(100_000))  # 800 KB; 16.7 s before
+    boxes = b"".join(struct.pack("<I", 0) + t for t in distinct_types(200_000))  # 1.6 MB; 67 s before
     start = time.perf_counter()
     stream = _core.parse_stream(with_boxes(base, boxes))
-    assert time.perf_counter() - start < 2
-    assert len(stream.tensors[0].ancillary_types) == 100_000
+    assert time.perf_counter() - start < 15  # about 1 s linear, on a loaded machine a few
+    assert len(stream.tensors[0].ancillary_types) == 200_000
     with pytest.raises(BitstreamError, match="appears twice"):
         _core.parse_stream(with_boxes(base, boxes + boxes[:8]))
 
 
-def test_the_largest_number_of_records_parses_in_linear_time():
+def records(count: int) -> bytes:
     record = zeros_stream(1, 1)[8:-8]
     name_at = record.index(b"\x01\x00v") + 2  # name_length 1, name "v"
-    records = []
-    for i in range(65535):
-        name = b"%04x" % i
-        records.append(record[:name_at - 2] + struct.pack("<H", 4) + name + record[name_at + 1 :])
-    size = struct.unpack_from("<I", records[0], 0)[0]
-    records = [struct.pack("<I", size + 3) + r[4:] for r in records]  # the TENS box grew by 3 bytes
-    data = zeros_stream(1, 1)[:8] + b"".join(records) + b"\x00\x00\x00\x00FEND"
-    start = time.perf_counter()
-    assert len(tensor_names(data)) == 65535  # 5.2 s before (an O(T^2) name check)
-    assert time.perf_counter() - start < 2
+    size = struct.unpack_from("<I", record, 0)[0] + 3  # the TENS box grows by 3 bytes
+    body = [struct.pack("<I", size) + record[4 : name_at - 2] + struct.pack("<H", 4) + b"%04x" % i + record[name_at + 1 :] for i in range(count)]
+    return zeros_stream(1, 1)[:8] + b"".join(body) + b"\x00\x00\x00\x00FEND"
+
+
+def parse_seconds(data: bytes) -> float:
+    best = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        names = tensor_names(data)
+        best = min(best, time.perf_counter() - start)
+    assert len(set(names)) == len(names)
+    return best
+
+
+def test_the_largest_number_of_records_parses_in_linear_time():
+    # 65535 records took 5.2 s through an O(T^2) name check; a quarter of them then took 1/16 the
+    # time, now a quarter (ratios, not seconds: the machine may be loaded)
+    full, quarter = parse_seconds(records(65535)), parse_seconds(records(65535 // 4))
+    assert full < 8 * quarter + 0.05, (full, quarter)

@@ -69,7 +69,7 @@ LevelCoderOptions read_level_header(const std::uint8_t* data, std::size_t size);
 // dimension (about 52 bytes, needed only when N > 1) before allocating.
 struct LevelDecodeLimits {
   std::uint64_t max_levels = std::uint64_t{1} << 28;
-  std::uint64_t max_state_bytes = std::uint64_t{256} << 20;
+  std::uint64_t max_state_bytes = std::uint64_t{128} << 20;
 };
 
 // Bytes of adaptive state decode_levels allocates for N x D levels.

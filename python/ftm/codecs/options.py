@@ -35,7 +35,7 @@ class DecodeLimits:
     - ``max_memory``: bytes one stream's decode may hold: the codes, the
       features and the frames of every record, and each record's working
       state. Working state beyond those outputs (the level decoder's
-      state per dimension) may take an eighth of it, so that a decode never
+      state per dimension) may take a sixteenth of it, so that a decode never
       holds much more than the output it is allowed to produce.
     - ``timeout``: seconds an external video decoder may run per record.
 
@@ -63,7 +63,7 @@ class DecodeLimits:
     @property
     def max_state(self) -> Optional[int]:
         """Bytes of working state beyond the outputs one record may hold."""
-        return None if self.max_memory is None else self.max_memory // 8
+        return None if self.max_memory is None else self.max_memory // 16
 
     def check_elements(self, what: str, count: int) -> None:
         """DecodeLimitError when ``what`` (counting ``count`` elements) exceeds max_elements."""
@@ -78,14 +78,17 @@ class DecodeLimits:
         working state, exceed max_memory (or its share for state)."""
         if self.max_memory is None:
             return
-        if held + needed > self.max_memory or state > self.max_state:
-            asked = f"{state} bytes of decoder state (an eighth of the limit)" if state > self.max_state else (
-                f"{needed} bytes" + (f" on top of the {held} the stream's earlier records hold" if held else "")
-            )
-            raise DecodeLimitError(
-                f"{what}: decoding needs {asked}, above the limit max_memory = {self.max_memory}; "
-                f"for a stream you trust, lift it: {_LIFT['max_memory']}"
-            )
+        if state > self.max_state:
+            asked = f"{state} bytes of decoder state, above a sixteenth of"
+        elif held + needed > self.max_memory:
+            earlier = f" on top of the {held} the stream's earlier records hold" if held else ""
+            asked = f"{needed} bytes{earlier}, above"
+        else:
+            return
+        raise DecodeLimitError(
+            f"{what}: decoding needs {asked} the limit max_memory = {self.max_memory}; "
+            f"for a stream you trust, lift it: {_LIFT['max_memory']}"
+        )
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ def decode_levels(
     bytes left over or cannot hold n x d levels, and
     :class:`ftm.errors.DecodeLimitError` when n x d exceeds ``max_levels`` or
     the decoder's state (:func:`level_state_bytes`) ``max_state_bytes``
-    (by default 2^28 levels and 256 MiB; None: no limit), checked before
+    (by default 2^28 levels and 128 MiB; None: no limit), checked before
     anything is allocated.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
