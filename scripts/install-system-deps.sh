@@ -3,6 +3,7 @@
 #   libgtest-dev       the C++ tests (required)
 #   x265               the x265 command-line back end (its tests skip without it)
 #   libde265-examples  dec265, an independent HEVC decoder the tests compare against
+#   clang, libclang-rt-14-dev  the fuzz targets (libFuzzer) of scripts/fuzz.sh
 # Does nothing when all are present; needs apt-get and root (or sudo) otherwise.
 set -euo pipefail
 
@@ -12,6 +13,8 @@ command -v x265 >/dev/null || missing+=(x265)
 command -v dec265 >/dev/null || command -v libde265-dec265 >/dev/null || missing+=(libde265-examples)
 command -v cmake >/dev/null || missing+=(cmake)
 command -v g++ >/dev/null || missing+=(g++)
+command -v clang++ >/dev/null || missing+=(clang)
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

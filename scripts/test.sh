@@ -9,7 +9,10 @@
 #     on a machine whose index serves the CUDA build, point FTM_TORCH_INDEX
 #     at a CPU index (https://download.pytorch.org/whl/cpu) or install the
 #     torch you want first; an installed torch is always kept;
-#   - the package with its test, extract and ctc extras.
+#   - the package with its test, extract, ctc and fuzz extras.
+# Then: the C++ tests, the C++ tests again under ASan and UBSan, each fuzz
+# target for a short fixed number of executions (scripts/fuzz.sh; set
+# FTM_FUZZ_RUNS=0 to skip it), and pytest.
 # Arguments go to pytest (bash scripts/test.sh -x -k streams).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +23,7 @@ say() { printf '==> %s\n' "$*" >&2; }
 started=$SECONDS
 elapsed() { printf '    done in %d s\n' $((SECONDS - started)) >&2; started=$SECONDS; }
 
-say "system packages GoogleTest, x265, dec265, cmake, g++: checking (apt-get installs what is missing, ~1 min)"
+say "system packages GoogleTest, x265, dec265, cmake, g++, clang with libFuzzer: checking (apt-get installs what is missing, ~1-2 min)"
 bash scripts/install-system-deps.sh
 elapsed
 
@@ -44,8 +47,8 @@ sys.exit(0 if any(i['metadata']['name'].lower().startswith('nvidia-') for i in r
   elapsed
 fi
 
-say "FTM with its test, extract and ctc extras (pip; compiles the C++ extension with $CMAKE_BUILD_PARALLEL_LEVEL jobs, ~1-4 min)"
-python3 -m pip install --quiet ".[test,extract,ctc]"
+say "FTM with its test, extract, ctc and fuzz extras (pip; compiles the C++ extension with $CMAKE_BUILD_PARALLEL_LEVEL jobs, ~1-4 min)"
+python3 -m pip install --quiet ".[test,extract,ctc,fuzz]"
 elapsed
 
 say "C++ tests: building (CMake, $jobs jobs, ~1-2 min) and running"
@@ -53,6 +56,20 @@ cmake -S . -B build/cpp-tests -DFTM_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Release >/
 cmake --build build/cpp-tests --parallel "$jobs"
 ctest --test-dir build/cpp-tests --output-on-failure
 elapsed
+
+say "C++ tests under ASan and UBSan (FTM_SANITIZE=address,undefined; ~2-4 min)"
+cmake -S . -B build/cpp-sanitize -DFTM_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DFTM_SANITIZE=address,undefined >/dev/null
+cmake --build build/cpp-sanitize --parallel "$jobs"
+ctest --test-dir build/cpp-sanitize --output-on-failure
+elapsed
+
+fuzz_runs="${FTM_FUZZ_RUNS:-20000}"
+if [ "$fuzz_runs" != 0 ]; then
+  say "fuzz targets, $fuzz_runs executions each (scripts/fuzz.sh; ~2-4 min)"
+  bash scripts/fuzz.sh "$fuzz_runs" 300
+  elapsed
+fi
 
 say "Python tests (pytest, ~3-5 min)"
 python3 -m pytest "$@"

@@ -31,12 +31,12 @@ def test_a_wrong_expected_value_is_caught(tmp_path):
     manifest = json.loads((folder / "expected.json").read_text())
     name = sorted(manifest["streams"])[0]
     tensor = next(iter(manifest["streams"][name]["tensors"].values()))
-    tensor["features_md5"] = "0" * 32
+    tensor["codes_md5"] = "0" * 32  # normative; a wrong features MD5 alone passes within tolerance (test_tolerance.py)
     first_malformed = sorted(manifest["malformed"])[0]
     manifest["malformed"][first_malformed]["error"] = "a message no decoder prints"
     (folder / "expected.json").write_text(json.dumps(manifest))
     checks = {c.name: c for c in check_folder(str(folder))}
-    assert not checks[name].passed and "features" in checks[name].problems[0]
+    assert not checks[name].passed and "codes" in checks[name].problems[0]
     assert not checks[first_malformed].passed
     assert sum(not c.passed for c in checks.values()) == 2
 

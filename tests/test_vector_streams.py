@@ -70,5 +70,7 @@ def test_decoding_time_is_bounded_by_the_declared_size():
     r.scalar_quant, r.cabac = q, b"\x59\x0d" + bytes(10)
     s = _core.Stream()
     s.tensors = [r]
-    with pytest.raises(ftm.BitstreamError, match="cannot hold"):
+    with pytest.raises(ftm.errors.DecodeLimitError, match="max_elements"):  # the limits come first
         ftm.decode(_core.write_stream(s))
+    with pytest.raises(ftm.BitstreamError, match="cannot hold"):
+        ftm.decode(_core.write_stream(s), max_elements=None, max_memory=None)

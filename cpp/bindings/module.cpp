@@ -3,6 +3,7 @@
 // wires them together.
 #include <pybind11/pybind11.h>
 
+#include <set>
 #include <string>
 
 namespace py = pybind11;
@@ -35,6 +36,10 @@ py::object callable_module_type() {
   return cls;
 }
 
+// Names added after 0.1: only in their submodule, since the flat names are
+// on their way out.
+const std::set<std::string> kNotFlat = {"DEFAULT_MAX_LEVELS", "DEFAULT_MAX_STATE_BYTES", "level_state_bytes"};
+
 struct Core {
   py::module_ module;
   py::object callable_module = callable_module_type();
@@ -55,7 +60,7 @@ void Core::add(const char* name, const char* doc, void (*fill)(py::module_&)) {
   // functions (pack, bubble_index), the submodule itself answers the call.
   for (const auto& item : sub.attr("__dict__").cast<py::dict>()) {
     const std::string key = py::str(item.first);
-    if (key.empty() || key[0] == '_') continue;
+    if (key.empty() || key[0] == '_' || kNotFlat.count(key)) continue;
     if (key == name) sub.attr("__class__") = callable_module;
     else module.attr(key.c_str()) = item.second;
   }

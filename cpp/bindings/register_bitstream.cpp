@@ -35,13 +35,17 @@ void register_bitstream(py::module_& m) {
   // catches the errors of the core and of the Python layer. ftm.errors imports
   // nothing from FTM: importing it while ftm._core initializes is safe.
   PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> error_class;
+  PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> limit_class;
   error_class.call_once_and_store_result([] { return py::module_::import("ftm.errors").attr("BitstreamError"); });
+  limit_class.call_once_and_store_result([] { return py::module_::import("ftm.errors").attr("DecodeLimitError"); });
   m.attr("BitstreamError") = error_class.get_stored();
   py::register_local_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const BitstreamError& e) {
       py::set_error(error_class.get_stored(), e.what());
+    } catch (const LimitError& e) {
+      py::set_error(limit_class.get_stored(), e.what());
     }
   });
 

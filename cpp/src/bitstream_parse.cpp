@@ -2,6 +2,7 @@
 // result is validated before it is returned.
 #include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 #include "bitstream_syntax.hpp"
 #include "ftm/bitstream.hpp"
@@ -224,7 +225,9 @@ Stream parse_stream(const std::uint8_t* data, std::size_t size, std::vector<Synt
   std::vector<std::size_t> offsets;
   bool ended = false;
   int last_rank = 0;
-  std::vector<std::uint32_t> seen_ancillary;
+  // A set, not a list: a record may hold ~4 million distinct ancillary types,
+  // and parsing stays linear in the boxes (SPEC.md section 4).
+  std::unordered_set<std::uint32_t> seen_ancillary;
   while (in.left() > 0) {
     in.set_box(kBoxHeader);
     const std::size_t box_at = in.pos();
@@ -256,8 +259,7 @@ Stream parse_stream(const std::uint8_t* data, std::size_t size, std::vector<Synt
       TensorRecord& r = s.tensors.back();
       const bool ancillary = name[0] >= 'a' && name[0] <= 'z';
       if (ancillary) {
-        if (std::find(seen_ancillary.begin(), seen_ancillary.end(), type) != seen_ancillary.end()) in.error("", "appears twice in one record");
-        seen_ancillary.push_back(type);
+        if (!seen_ancillary.insert(type).second) in.error("", "appears twice in one record");
         if (type == kHash) parse_hash(in, r);
         else if (type == kInfo) {
           const auto text = in.bytes("text", in.left());

@@ -2,6 +2,7 @@
 // is about to be written or was just parsed.
 #include <algorithm>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "bitstream_syntax.hpp"
@@ -172,15 +173,14 @@ void validate_record(const Where& w, const TensorRecord& r) {
     h.box = "hash";
     check_range(h, "hash_type", r.hash->hash_type, 0, 0);
   }
-  std::vector<std::string> seen;
+  std::unordered_set<std::string> seen;  // linear in the boxes, however many
   for (const auto& a : r.unknown_ancillary) {
     Where h = w;
     h.box = a.type;
     if (a.type.size() != 4 || !std::all_of(a.type.begin(), a.type.end(), valid_type_char) || !(a.type[0] >= 'a' && a.type[0] <= 'z'))
       fail(h, "box_type", "an unknown box must be ancillary (four letters, the first lower case)");
     if (a.type == "hash" || a.type == "info") fail(h, "box_type", "is a known box");
-    if (std::find(seen.begin(), seen.end(), a.type) != seen.end()) fail(h, "", "appears twice");
-    seen.push_back(a.type);
+    if (!seen.insert(a.type).second) fail(h, "", "appears twice");
   }
 }
 
@@ -191,15 +191,14 @@ void validate_stream(const Stream& s, const std::vector<std::size_t>* offsets) {
   if (s.version_major != kVersionMajor) fail(w, "version_major", str(s.version_major) + ", expected 1");
   if (s.tensors.empty()) fail(w, "", "a stream holds at least one tensor");
   if (s.tensors.size() > kMaxTensors) fail(w, "", "more than 65535 tensors");
-  std::vector<std::string> names;
+  std::unordered_set<std::string> names;  // 65535 records: a list would cost O(T^2)
+  names.reserve(s.tensors.size());
   for (std::size_t t = 0; t < s.tensors.size(); ++t) {
     w.tensor = t;
     w.tensor_name = s.tensors[t].name;
     w.box = "";
     if (offsets) w.record_offset = (*offsets)[t];
-    if (std::find(names.begin(), names.end(), s.tensors[t].name) != names.end())
-      fail(w, "name", "repeats the name of an earlier tensor");
-    names.push_back(s.tensors[t].name);
+    if (!names.insert(s.tensors[t].name).second) fail(w, "name", "repeats the name of an earlier tensor");
     validate_record(w, s.tensors[t]);
   }
 }

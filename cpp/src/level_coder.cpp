@@ -90,7 +90,9 @@ inline unsigned rice_parameter(const LevelStat& s) {
   return static_cast<unsigned>(k < 0 ? 0 : k > 31 ? 31 : k);
 }
 
-void init_model(LevelModel& m, std::size_t d, const LevelCoderOptions& opts) {
+void init_model(LevelModel& m, std::size_t d, const LevelCoderOptions& opts, bool one_vector = false) {
+  m.one_vector = one_vector;
+  if (one_vector) d = 1;
   m.neighbour_classes = opts.neighbour_contexts ? kLevelNeighbourClasses : 1;
   m.stats_shift = opts.stats_shift;
   const CabacContext c = cabac_context(opts.fast_shift, opts.slow_shift, kInitialProbability);
@@ -203,6 +205,11 @@ inline void encode_one(LevelModel& m, CabacEncoder& e, std::size_t dim, std::int
 }
 
 inline std::int32_t decode_one(LevelModel& m, CabacDecoder& d, std::size_t dim) {
+  if (m.one_vector) {
+    dim = 0;
+    m.magnitude[0] = m.remainder[0] = m.remainder[1] = kUnstarted;
+    m.prev[0] = 0;
+  }
   const bool first = m.magnitude[dim].rate == 0;
   CabacContext* c = contexts_of(m, dim);
   std::int32_t level = 0;
@@ -230,6 +237,22 @@ std::size_t checked_count(std::size_t n, std::size_t d) {
   if (d != 0 && n > std::numeric_limits<std::size_t>::max() / d)
     throw std::invalid_argument("N x D = " + std::to_string(n) + " x " + std::to_string(d) + " overflows");
   return n * d;
+}
+
+LevelCoderOptions check_payload(const std::uint8_t* data, std::size_t size, std::size_t levels, std::size_t d) {
+  const LevelCoderOptions opts = read_level_header(data, size);
+  const std::size_t body = size - kLevelHeaderBytes;
+  if (levels == 0) {
+    if (body != 0)
+      throw BitstreamError("level payload for 0 levels must be the header alone, got " + std::to_string(body) +
+                           " more bytes");
+    return opts;
+  }
+  if (d == 0) throw std::invalid_argument("D = 0 cannot hold levels");
+  if (levels / kMaxLevelsPerByte > body || (levels / kMaxLevelsPerByte == body && levels % kMaxLevelsPerByte))
+    throw BitstreamError("level payload of " + std::to_string(body) + " coded bytes cannot hold " +
+                         std::to_string(levels) + " levels");
+  return opts;
 }
 
 }  // namespace
@@ -291,26 +314,16 @@ std::vector<std::uint8_t> level_encoder_finish(LevelEncoder& e) {
 }
 
 void level_decoder_init(LevelDecoder& dec, const std::uint8_t* data, std::size_t size, std::size_t levels,
-                        std::size_t d) {
-  dec.opts = read_level_header(data, size);
+                        std::size_t d, bool one_vector) {
+  dec.opts = check_payload(data, size, levels, d);
   dec.d = d;
   dec.next_dim = 0;
   dec.remaining = levels;
-  const std::size_t body = size - kLevelHeaderBytes;
-  if (levels == 0) {
-    if (body != 0)
-      throw BitstreamError("level payload for 0 levels must be the header alone, got " + std::to_string(body) +
-                               " more bytes");
-    dec.model = LevelModel{};
-    dec.cabac = CabacDecoder{};
-    return;
-  }
-  if (d == 0) throw std::invalid_argument("D = 0 cannot hold levels");
-  if (levels / kMaxLevelsPerByte > body || (levels / kMaxLevelsPerByte == body && levels % kMaxLevelsPerByte))
-    throw BitstreamError("level payload of " + std::to_string(body) + " coded bytes cannot hold " +
-                             std::to_string(levels) + " levels");
-  init_model(dec.model, d, dec.opts);
-  cabac_decoder_init(dec.cabac, data + kLevelHeaderBytes, body);
+  dec.model = LevelModel{};
+  dec.cabac = CabacDecoder{};
+  if (levels == 0) return;
+  init_model(dec.model, d, dec.opts, one_vector);
+  cabac_decoder_init(dec.cabac, data + kLevelHeaderBytes, size - kLevelHeaderBytes);
 }
 
 std::int32_t level_decode(LevelDecoder& dec) {
@@ -342,15 +355,30 @@ std::vector<std::uint8_t> encode_levels(const std::int32_t* levels, std::size_t 
   return level_encoder_finish(e);
 }
 
-void check_level_payload(const std::uint8_t* data, std::size_t size, std::size_t n, std::size_t d) {
-  LevelDecoder dec;
-  level_decoder_init(dec, data, size, checked_count(n, d), d);
+std::uint64_t level_state_bytes(std::size_t n, std::size_t d) {
+  if (n <= 1) return 0;  // LevelModel::one_vector
+  constexpr std::uint64_t kPerDim = 3 * sizeof(LevelStat) + sizeof(std::int32_t);
+  return static_cast<std::uint64_t>(d) * kPerDim;
 }
 
-void decode_levels(const std::uint8_t* data, std::size_t size, std::size_t n, std::size_t d, std::int32_t* out) {
+void check_level_payload(const std::uint8_t* data, std::size_t size, std::size_t n, std::size_t d,
+                         const LevelDecodeLimits& limits) {
   const std::size_t count = checked_count(n, d);
+  (void)check_payload(data, size, count, d);
+  if (count > limits.max_levels)
+    throw LimitError(std::to_string(n) + " x " + std::to_string(d) + " = " + std::to_string(count) +
+                     " levels exceed the limit of " + std::to_string(limits.max_levels) + " decoded elements");
+  const std::uint64_t state = level_state_bytes(n, d);
+  if (state > limits.max_state_bytes)
+    throw LimitError("D = " + std::to_string(d) + " dimensions need " + std::to_string(state) +
+                     " bytes of decoder state, above the limit of " + std::to_string(limits.max_state_bytes));
+}
+
+void decode_levels(const std::uint8_t* data, std::size_t size, std::size_t n, std::size_t d, std::int32_t* out,
+                   const LevelDecodeLimits& limits) {
+  check_level_payload(data, size, n, d, limits);
   LevelDecoder dec;
-  level_decoder_init(dec, data, size, count, d);
+  level_decoder_init(dec, data, size, n * d, d, n == 1);
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < d; ++j) out[i * d + j] = decode_one(dec.model, dec.cabac, j);
   dec.remaining = 0;

@@ -44,6 +44,10 @@ struct LevelStat {
 // in the previous vector (0 before the first); the magnitude mean over the
 // first vector, which each dimension's starts from.
 struct LevelModel {
+  // A payload of one vector reads each dimension's state once, right after
+  // starting it: one slot, reset before every level, stands for all of them,
+  // so a hostile D costs no memory.
+  bool one_vector = false;
   int neighbour_classes = 1;
   int stats_shift = 6;
   std::vector<CabacContext> ctx;
@@ -79,8 +83,10 @@ std::vector<std::uint8_t> level_encoder_finish(LevelEncoder& e);
 
 // Parses the header; `levels` = N * D is what the caller expects to decode
 // (it bounds the work, and an empty payload body is valid only for 0).
+// `one_vector` selects the single-slot state (LevelModel), which the step
+// API's state comparisons do not use.
 void level_decoder_init(LevelDecoder& dec, const std::uint8_t* data, std::size_t size, std::size_t levels,
-                        std::size_t d);
+                        std::size_t d, bool one_vector = false);
 std::int32_t level_decode(LevelDecoder& dec);
 // Throws ftm::BitstreamError (errors.hpp) unless the payload was consumed exactly.
 void level_decoder_finish(const LevelDecoder& dec);

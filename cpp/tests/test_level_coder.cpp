@@ -404,6 +404,40 @@ TEST(LevelCoder, WorkIsBoundedByPayloadSize) {
   expect_runtime_error_or_success(std::vector<std::uint8_t>(payload, payload + 8), allowed, 1, "largest claim");
 }
 
+// Zeros cost almost nothing, so bytes bound neither N * D nor D: the limits
+// do, before anything is allocated (out is null: nothing may be written).
+TEST(LevelCoder, LimitsAreCheckedBeforeAllocating) {
+  const std::size_t d = std::size_t{1} << 16;
+  const Levels zeros(2 * d, 0);
+  const auto bytes = ftm::encode_levels(zeros.data(), 2, d);
+  ftm::LevelDecodeLimits tight;
+  tight.max_levels = 2 * d - 1;
+  EXPECT_THROW(ftm::decode_levels(bytes.data(), bytes.size(), 2, d, nullptr, tight), ftm::LimitError);
+  tight = {};
+  tight.max_state_bytes = ftm::level_state_bytes(2, d) - 1;
+  EXPECT_THROW(ftm::decode_levels(bytes.data(), bytes.size(), 2, d, nullptr, tight), ftm::LimitError);
+  EXPECT_EQ(ftm::level_state_bytes(1, std::size_t{1} << 40), 0u);
+  Levels out(2 * d, 7);
+  ftm::decode_levels(bytes.data(), bytes.size(), 2, d, out.data());
+  EXPECT_EQ(out, zeros);
+}
+
+// One vector keeps one slot of state for every dimension (LevelModel): the
+// levels are those of the full model, on data that exercises every context
+// and the remainders of both signs.
+TEST(LevelCoder, OneVectorStateDecodesLikeTheFullModel) {
+  for (const double scale : {0.3, 5.0, 3000.0}) {
+    const Levels v = gaussian(1, 5000, scale, 29);
+    const auto bytes = ftm::encode_levels(v.data(), 1, v.size());
+    Levels out(v.size());
+    ftm::decode_levels(bytes.data(), bytes.size(), 1, v.size(), out.data());
+    EXPECT_EQ(out, v) << "scale " << scale;
+    ftm::LevelDecoder dec;
+    ftm::level_decoder_init(dec, bytes.data(), bytes.size(), v.size(), v.size());
+    for (std::size_t j = 0; j < v.size(); ++j) ASSERT_EQ(ftm::level_decode(dec), v[j]) << j;
+  }
+}
+
 TEST(LevelCoder, StepApiMatchesTheWholeArrayApi) {
   const std::size_t n = 37, d = 19;
   const Levels v = gaussian(n, d, 100.0, 13);

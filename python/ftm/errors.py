@@ -19,11 +19,13 @@ __all__ = [
     "CodecError",
     "CodecNotFoundError",
     "ConfigError",
+    "DecodeLimitError",
     "FeatureSetError",
     "FolderBusyError",
     "FtmError",
     "InputError",
     "ModelError",
+    "PayloadError",
     "StreamVerificationError",
     "WorkerLost",
 ]
@@ -76,6 +78,31 @@ class CodecError(FtmError, RuntimeError):
 
 class CodecNotFoundError(CodecError):
     """The external tool a back end needs is not installed or not where it was told to look."""
+
+
+class PayloadError(CodecError, BitstreamError):
+    """An external decoder ran and failed on a payload: a malformed HEVC payload, in effect.
+
+    Raised when a decoder exits with an error or is killed by a signal (HM
+    aborts on some corrupted slices), reports concealment or a picture-hash
+    mismatch, or writes another number of frames than the record declares
+    (it is stopped as soon as more arrive). It is both a :class:`CodecError`
+    (it carries ``command`` and ``stderr_tail``) and a
+    :class:`BitstreamError`, so ``except ValueError`` and ``except
+    BitstreamError`` catch a malformed payload as they catch a malformed
+    container. A tool that is missing stays a :class:`CodecNotFoundError`,
+    one that runs past its timeout a plain :class:`CodecError`: neither says
+    anything about the payload.
+    """
+
+
+class DecodeLimitError(FtmError, ValueError):
+    """A well-formed stream asks for more than the decoder's limits allow.
+
+    The message names the limit, what the stream asks for, and how to lift
+    it (a keyword argument of :func:`ftm.decode`, an ``ftm-decode`` option);
+    see :class:`ftm.codecs.options.DecodeLimits`.
+    """
 
 
 class FeatureSetError(FtmError, ValueError):

@@ -14,4 +14,12 @@ class BitstreamError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A well-formed stream that asks for more than the caller allows (decoded
+// elements, memory): the message names the limit and the value asked for.
+// Python sees ftm.errors.DecodeLimitError (an FtmError and a ValueError).
+class LimitError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace ftm

@@ -28,6 +28,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "ftm/errors.hpp"
+
 namespace ftm {
 
 // Range of the adaptation shifts of LevelCoderOptions.
@@ -61,17 +63,32 @@ void check_level_options(const LevelCoderOptions& opts);
 // malformed one).
 LevelCoderOptions read_level_header(const std::uint8_t* data, std::size_t size);
 
+// What a decoder may spend on one payload. Levels are cheap to code (a run
+// of zeros costs about 4.4e-5 bits a level), so a few bytes can ask for any
+// N * D: a decoder bounds the levels and the adaptive state it holds per
+// dimension (about 52 bytes, needed only when N > 1) before allocating.
+struct LevelDecodeLimits {
+  std::uint64_t max_levels = std::uint64_t{1} << 28;
+  std::uint64_t max_state_bytes = std::uint64_t{128} << 20;
+};
+
+// Bytes of adaptive state decode_levels allocates for N x D levels.
+std::uint64_t level_state_bytes(std::size_t n, std::size_t d);
+
 // The checks decode_levels makes before decoding (header, N * D overflow,
-// N * D against what the payload size can hold), for a caller that allocates
-// the output only for a plausible payload.
-void check_level_payload(const std::uint8_t* data, std::size_t size, std::size_t n, std::size_t d);
+// N * D against what the payload size can hold, the limits), without
+// allocating anything, for a caller that allocates the output only for a
+// plausible payload. Throws ftm::BitstreamError or ftm::LimitError.
+void check_level_payload(const std::uint8_t* data, std::size_t size, std::size_t n, std::size_t d,
+                         const LevelDecodeLimits& limits = {});
 
 // Whole-array entry points; levels are row-major N x D.
 std::vector<std::uint8_t> encode_levels(const std::int32_t* levels, std::size_t n, std::size_t d,
                                         const LevelCoderOptions& opts = {});
 // Throws ftm::BitstreamError (errors.hpp) for a payload that is malformed, truncated, has
-// bytes left over, or cannot hold N * D levels; decoding time is bounded by
-// N * D whatever the bytes say.
-void decode_levels(const std::uint8_t* data, std::size_t size, std::size_t n, std::size_t d, std::int32_t* out);
+// bytes left over, or cannot hold N * D levels, and ftm::LimitError for one
+// past the limits; decoding time is bounded by N * D whatever the bytes say.
+void decode_levels(const std::uint8_t* data, std::size_t size, std::size_t n, std::size_t d, std::int32_t* out,
+                   const LevelDecodeLimits& limits = {});
 
 }  // namespace ftm

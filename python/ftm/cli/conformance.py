@@ -62,6 +62,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"{c.name.ljust(width)}  {c.elements or '-':>8}  {c.tensors or '-':>7}  {result}{detail}")
         for problem in c.problems:
             print(f"    {problem}")
+        for note in c.notes:
+            print(f"    note: {note}")
     passed = sum(c.passed for c in checks)
     print(f"{passed} passed, {len(checks) - passed} failed")
     return 0 if passed == len(checks) else 1

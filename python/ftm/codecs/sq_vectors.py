@@ -39,19 +39,17 @@ True
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
-import time
-from typing import Tuple
-
 from ftm._core import bitstream as container
-from ftm.codecs.options import DecodeOptions
-from ftm.codecs.tensor_codec import CodedTensor, DecodedTensor, TensorCodec
+from ftm.codecs.options import DecodeLimits, DecodeOptions
+from ftm.codecs.tensor_codec import CodedTensor, DecodeCost, DecodedTensor, TensorCodec
 from ftm.errors import BitstreamError, ConfigError
-from ftm.kernels.level_coder import decode_levels, encode_levels
+from ftm.kernels.level_coder import decode_levels, encode_levels, level_state_bytes
 from ftm.kernels.quantize import MAX_QP, MIN_QP, sq_dequantize, sq_quantize
 from ftm.settings import Key, choice_of, optional_float
 
@@ -159,14 +157,30 @@ def decode_vectors(payload: VectorPayload) -> np.ndarray:
     return vectors_from_levels(decode_levels(payload.levels, payload.n, payload.d), payload)
 
 
+# Rows per step of the normalization: float64 temporaries stay near 8 MB
+# however large the tensor.
+_CHUNK_ELEMENTS = 1 << 20
+
+
 def vectors_from_levels(levels: np.ndarray, payload: VectorPayload) -> np.ndarray:
-    """Dequantize decoded levels and undo the payload's normalization."""
-    c = sq_dequantize(levels, payload.qp, payload.midpoint).astype(np.float64)
-    if payload.normalization == "l2":
-        c *= payload.norms.astype(np.float64)[:, None]
-    elif payload.normalization == "scale":
-        c /= payload.scale
-    return c.astype(np.float32)
+    """Dequantize decoded levels and undo the payload's normalization.
+
+    x' = float32((double) c' * norm[i]) or float32((double) c' / scale), with
+    c' the float32 dequantized level (docs/entropy-coding.md 2.1), computed
+    in place a few rows at a time.
+    """
+    c = sq_dequantize(levels, payload.qp, payload.midpoint)
+    if payload.normalization == "none" or c.size == 0:
+        return c
+    rows = max(1, _CHUNK_ELEMENTS // max(1, c.shape[1]))
+    for start in range(0, c.shape[0], rows):
+        part = c[start : start + rows].astype(np.float64)
+        if payload.normalization == "l2":
+            part *= payload.norms[start : start + rows].astype(np.float64)[:, None]
+        else:
+            part /= payload.scale
+        c[start : start + rows] = part
+    return c
 
 
 def _payload_of(record: "container.TensorRecord") -> VectorPayload:
@@ -198,8 +212,9 @@ class VectorCodec(TensorCodec):
         Key("Reconstruction", "reconstruction", choice_of("floor", "midpoint"), "vectors: l*Qstep or (l+0.5)*Qstep"),
     )
 
-    def __init__(self, cfg=None) -> None:
+    def __init__(self, cfg=None, limits: DecodeLimits = DecodeLimits()) -> None:
         self.cfg = cfg
+        self.limits = limits
 
     @classmethod
     def check_config(cls, cfg, at) -> None:
@@ -214,7 +229,11 @@ class VectorCodec(TensorCodec):
 
     @classmethod
     def for_decoding(cls, options: DecodeOptions) -> "VectorCodec":
-        return cls()
+        return cls(limits=options.limits)
+
+    def decode_cost(self, record: "container.TensorRecord") -> DecodeCost:
+        n, d = record.dims
+        return DecodeCost(n * d, 8 * n * d, level_state_bytes(n, d))  # int32 levels, float32 features
 
     def describe(self) -> Tuple[str, str]:
         from ftm._version import __version__
@@ -244,7 +263,11 @@ class VectorCodec(TensorCodec):
     def decode(self, record: "container.TensorRecord") -> DecodedTensor:
         payload = _payload_of(record)
         try:
-            levels = decode_levels(payload.levels, payload.n, payload.d)
+            # the limits again, in the core: nothing it allocates escapes them
+            levels = decode_levels(
+                payload.levels, payload.n, payload.d, max_levels=self.limits.max_elements,
+                max_state_bytes=self.limits.max_state,
+            )  # fmt: skip
         except BitstreamError as e:
             raise BitstreamError(f"tensor {record.name!r}, box CABC: {e}") from None
         return DecodedTensor(levels, vectors_from_levels(levels, payload))

@@ -30,7 +30,7 @@ from ftm._core import bitstream as container
 from ftm.codecs.options import DecodeOptions
 from ftm.settings import Key
 
-__all__ = ["CodedTensor", "DecodedTensor", "TensorCodec"]
+__all__ = ["CodedTensor", "DecodeCost", "DecodedTensor", "TensorCodec"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,20 @@ class DecodedTensor:
     codes: np.ndarray  # the integer tensor (quantized codes or levels): the normative part of the stream
     features: np.ndarray  # the float32 tensor, in the source tensor's shape
     external_seconds: float = 0.0  # inside an external decoder, if one ran
+
+
+@dataclass(frozen=True)
+class DecodeCost:
+    """What decoding a record will take, known from its header boxes before anything runs.
+
+    ``elements``: the most elements of one decoded array (the tensor, or the
+    frames a video decoder writes); ``output_bytes``: the decoded outputs
+    (codes, features, frames); ``state_bytes``: working state beyond them.
+    """
+
+    elements: int
+    output_bytes: int
+    state_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -119,6 +133,10 @@ class TensorCodec(abc.ABC):
     @abc.abstractmethod
     def decode(self, record: "container.TensorRecord") -> DecodedTensor:
         """Reconstruct a record of this kind."""
+
+    @abc.abstractmethod
+    def decode_cost(self, record: "container.TensorRecord") -> DecodeCost:
+        """What :meth:`decode` of ``record`` will hold, for the limits to check before it runs."""
 
     def decode_batch(self, records: Sequence["container.TensorRecord"]) -> List[DecodedTensor]:
         """:meth:`decode` of each record (a codec may share work between them)."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from ftm._core import bitstream as container
 from ftm.codecs.options import DecodeOptions
-from ftm.codecs.tensor_codec import CodedTensor, DecodedTensor, TensorCodec
+from ftm.codecs.tensor_codec import CodedTensor, DecodeCost, DecodedTensor, TensorCodec
 from ftm.codecs.video import DECODERS, ENCODERS, Decoder, Encoder
 from ftm.errors import ConfigError, InputError
 from ftm.kernels.pack import PackLayout, pack, unpack
@@ -247,6 +247,15 @@ class MapCodec(TensorCodec):
 
     def decode(self, record: "container.TensorRecord") -> DecodedTensor:
         return self.decode_batch([record])[0]
+
+    def decode_cost(self, record: "container.TensorRecord") -> DecodeCost:
+        """The frames a decoder writes (padded to multiples of 8, at the coded depth), the codes, the features."""
+        layout = layout_of(record)
+        elements = int(np.prod(layout.shape, dtype=object))
+        samples = layout.num_frames * layout.frame_shape[0] * layout.frame_shape[1]
+        code_bytes = 1 if quant_params_of(record).bits == 8 else 2
+        frame_bytes = 1 if record.hevc.coded_bit_depth == 8 else 2
+        return DecodeCost(max(elements, samples), samples * frame_bytes + elements * (code_bytes + 4))
 
     def decode_batch(self, records) -> List[DecodedTensor]:
         """HEVC decode, depack, dequantize; records of one frame format share one decoder process."""

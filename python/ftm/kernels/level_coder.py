@@ -20,11 +20,13 @@ docs/entropy-coding.md specifies the payload.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from ftm._core import level_coder as native
 
-__all__ = ["encode_levels", "decode_levels", "MIN_ADAPTATION_SHIFT", "MAX_ADAPTATION_SHIFT"]
+__all__ = ["encode_levels", "decode_levels", "level_state_bytes", "MIN_ADAPTATION_SHIFT", "MAX_ADAPTATION_SHIFT"]
 
 MIN_ADAPTATION_SHIFT: int = native.MIN_ADAPTATION_SHIFT
 MAX_ADAPTATION_SHIFT: int = native.MAX_ADAPTATION_SHIFT
@@ -87,12 +89,36 @@ def encode_levels(
     )
 
 
-def decode_levels(data: bytes, n: int, d: int) -> np.ndarray:
+def level_state_bytes(n: int, d: int) -> int:
+    """Bytes of adaptive state decoding n x d levels holds (none for one vector)."""
+    return int(native.level_state_bytes(_count(n, "n"), _count(d, "d")))
+
+
+# The core's own bound on what it allocates when a caller sets none.
+_NO_LIMIT = (1 << 64) - 1
+
+
+def decode_levels(
+    data: bytes,
+    n: int,
+    d: int,
+    *,
+    max_levels: Optional[int] = native.DEFAULT_MAX_LEVELS,
+    max_state_bytes: Optional[int] = native.DEFAULT_MAX_STATE_BYTES,
+) -> np.ndarray:
     """Decode a payload of :func:`encode_levels` into an (n, d) int32 array.
 
     Raises :class:`ftm.BitstreamError` for a payload that is malformed, truncated, has
-    bytes left over or cannot hold n x d levels.
+    bytes left over or cannot hold n x d levels, and
+    :class:`ftm.errors.DecodeLimitError` when n x d exceeds ``max_levels`` or
+    the decoder's state (:func:`level_state_bytes`) ``max_state_bytes``
+    (by default 2^28 levels and 128 MiB; None: no limit), checked before
+    anything is allocated.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes, got {type(data).__name__}")
-    return native.decode_levels(bytes(data), _count(n, "n"), _count(d, "d"))
+    return native.decode_levels(
+        bytes(data), _count(n, "n"), _count(d, "d"),
+        _NO_LIMIT if max_levels is None else _count(max_levels, "max_levels"),
+        _NO_LIMIT if max_state_bytes is None else _count(max_state_bytes, "max_state_bytes"),
+    )  # fmt: skip

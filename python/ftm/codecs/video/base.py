@@ -27,6 +27,7 @@ __all__ = [
     "EncodedVideo",
     "Encoder",
     "MAX_SAMPLE_BITS",
+    "TIMEOUT_HINT",
     "check_frames",
     "check_qp",
     "check_timeout",
@@ -36,6 +37,8 @@ __all__ = [
 ]
 
 MAX_SAMPLE_BITS = 16  # HEVC's range extensions stop at 16-bit samples
+# Ends a decoder's timeout message: the limit, and how to lift it.
+TIMEOUT_HINT = " (the decode timeout: ftm.decode(..., timeout=None) or ftm-decode --timeout 0 lifts it)"
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,8 @@ class Decoder(abc.ABC):
 
     @classmethod
     def from_options(cls, options: DecodeOptions) -> "Decoder":
-        """The back end set up from what the user chose for decoding."""
-        return cls()
+        """The back end set up from what the user chose for decoding, its timeout the limits'."""
+        return cls(timeout=options.limits.timeout)
 
     @abc.abstractmethod
     def decode(self, bitstream: bytes, num_frames: int, height: int, width: int, bits: int) -> DecodedVideo:

@@ -17,13 +17,14 @@ import numpy as np
 
 from ftm.codecs.video import batching, external, raw_frames
 from ftm.codecs.video.base import (
+    TIMEOUT_HINT,
     DecodedVideo,
     Decoder,
     Encoder,
     check_timeout,
 )
 from ftm.codecs.video.x265_options import X265Options, ctu_size
-from ftm.errors import CodecError, CodecNotFoundError
+from ftm.errors import CodecError, CodecNotFoundError, PayloadError
 
 __all__ = ["X265FfmpegEncoder", "FfmpegDecoder", "find_ffmpeg"]
 
@@ -202,14 +203,22 @@ class FfmpegDecoder(Decoder):
     """ffmpeg's HEVC decoder (the default decoder).
 
     Decoding errors are fatal (``-err_detect explode``) rather than concealed,
-    and MD5 picture-hash SEI messages are checked when a stream carries them.
+    and MD5 picture-hash SEI messages are checked when a stream carries them;
+    either is a :class:`ftm.errors.PayloadError`, and so is a stream that
+    decodes to more frames than declared (ffmpeg is stopped at the first
+    byte past them).
 
     Options:
         ffmpeg: path of the ffmpeg binary (default: imageio-ffmpeg's).
-        timeout: seconds before the decoder is stopped (default: none).
+        timeout: seconds per stream before the decoder is stopped (default:
+            none; :meth:`from_options` takes the decode limits').
     """
 
     name: ClassVar[str] = "ffmpeg"
+
+    @classmethod
+    def from_options(cls, options) -> "FfmpegDecoder":
+        return cls(timeout=options.limits.timeout)
 
     def __init__(self, *, ffmpeg: Optional[str] = None, timeout: Optional[float] = None) -> None:
         self.exe = find_ffmpeg(ffmpeg)
@@ -240,8 +249,16 @@ class FfmpegDecoder(Decoder):
         ]
         # fmt: on
         stream = b"".join(bytes(b) for b in bitstreams)  # each begins with its parameter sets and an IDR picture
-        done = external.run("ffmpeg (HEVC decoder)", command, stdin=stream, timeout=self.timeout)
         total = sum(counts)
-        frames = raw_frames.from_raw(done.stdout, "ffmpeg (HEVC decoder)", total, height, width, depth, bits, command)
+        # Exactly the declared frames are read: one byte more stops ffmpeg (a
+        # frame bomb costs one frame's decoding, not all of them).
+        done = external.run(
+            "ffmpeg (HEVC decoder)", command, stdin=stream, error=PayloadError,
+            timeout=None if self.timeout is None else self.timeout * len(bitstreams),
+            timeout_hint=TIMEOUT_HINT, stdout_size=raw_frames.raw_size(total, height, width, depth),
+        )  # fmt: skip
+        frames = raw_frames.from_raw(
+            done.stdout, "ffmpeg (HEVC decoder)", total, height, width, depth, bits, command, error=PayloadError
+        )
         # the process's time, shared out by frames: what each stream would take is not measurable apart
         return [DecodedVideo(part, done.seconds * len(part) / total) for part in batching.split_frames(frames, counts)]

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-from ftm.errors import CodecError
+from ftm.errors import PayloadError
 
 __all__ = [
     "NAL_VPS",
@@ -43,8 +43,8 @@ _PARAMETER_SETS = (NAL_VPS, NAL_SPS, NAL_PPS)
 _START_CODE = re.compile(b"\x00\x00\x01")
 
 
-class _StreamError(CodecError):
-    pass
+class _StreamError(PayloadError):
+    """An HEVC stream FTM cannot read: a malformed payload wherever it comes from."""
 
 
 def nal_units(stream: bytes) -> List[Tuple[int, int]]:

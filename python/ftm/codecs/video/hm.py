@@ -18,8 +18,10 @@ from typing import Callable, ClassVar, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ftm.codecs.video import external, raw_frames
+from ftm.codecs.video.raw_frames import read_at_most
 from ftm.data import shipped
 from ftm.codecs.video.base import (
+    TIMEOUT_HINT,
     DecodedVideo,
     Decoder,
     EncodedVideo,
@@ -28,7 +30,7 @@ from ftm.codecs.video.base import (
     check_qp,
     check_timeout,
 )
-from ftm.errors import CodecError, CodecNotFoundError, ConfigError
+from ftm.errors import CodecError, CodecNotFoundError, ConfigError, PayloadError
 from ftm.settings import Key, boolean, plain_text
 
 __all__ = ["HMEncoder", "HMDecoder", "find_hm", "default_hm_config", "HM_DIR_ENV"]
@@ -226,7 +228,7 @@ class HMDecoder(Decoder):
 
     @classmethod
     def from_options(cls, options) -> "HMDecoder":
-        return cls(hm_dir=options.hm_dir or None)
+        return cls(hm_dir=options.hm_dir or None, timeout=options.limits.timeout)
 
     def __init__(
         self, *, hm_dir: Optional[str] = None, require_hash: bool = False, timeout: Optional[float] = None
@@ -246,30 +248,37 @@ class HMDecoder(Decoder):
             with open(stream_path, "wb") as f:
                 f.write(bitstream)
             command = [self.exe, "-b", stream_path, "-o", recon_path, "-d", str(info.bit_depth)]
+            expected = raw_frames.raw_size(num_frames, height, width, info.bit_depth)
             # a hash mismatch makes HM exit with status 1: check the log first to say so
-            done = external.run("HM TAppDecoder", command, timeout=self.timeout, cwd=tmp, check=False)
+            done = external.run(
+                "HM TAppDecoder", command, timeout=self.timeout, cwd=tmp, check=False,
+                file_size_limit=expected, timeout_hint=TIMEOUT_HINT,
+            )  # fmt: skip
             log = done.stdout.decode("utf-8", errors="replace")
+            if external.wrote_too_much(done):
+                raise PayloadError(f"HM TAppDecoder decoded more than the {num_frames} declared frames; stopped it", command)
             verified = len(re.findall(r"\[MD5:[0-9a-f]+,\(OK\)\]", log))
             failed = len(re.findall(r",\(\*\*\*ERROR\*\*\*\)\]", log))
             unhashed = len(re.findall(r",\(unk\)\]", log))
             if failed:
-                raise CodecError(
+                raise PayloadError(
                     f"HM TAppDecoder: {failed} decoded picture(s) do not match their MD5 hash",
                     command,
                     log[-2000:],
                 )
-            external.check_status("HM TAppDecoder", command, done)
+            # HM aborts (SIGABRT) on some corrupted slices: a malformed payload too
+            external.check_status("HM TAppDecoder", command, done, PayloadError)
             if self.require_hash and verified != num_frames:
-                raise CodecError(
+                raise PayloadError(
                     f"HM TAppDecoder verified {verified} MD5 picture hashes, expected {num_frames} "
                     f"({unhashed} picture(s) carry none)",
                     command,
                     log[-2000:],
                 )
             if not os.path.exists(recon_path):
-                raise CodecError("HM TAppDecoder wrote no pictures", command, log[-2000:])
-            with open(recon_path, "rb") as f:
-                frames = raw_frames.from_raw(
-                    f.read(), "HM TAppDecoder", num_frames, height, width, info.bit_depth, bits, command
-                )
+                raise PayloadError("HM TAppDecoder wrote no pictures", command, log[-2000:])
+            frames = raw_frames.from_raw(
+                read_at_most(recon_path, expected), "HM TAppDecoder", num_frames, height, width,
+                info.bit_depth, bits, command, error=PayloadError,
+            )  # fmt: skip
         return DecodedVideo(frames, done.seconds)

@@ -2,9 +2,10 @@
 
 FTM uses it to cross-check that its streams decode to the same frames in a
 decoder that shares no code with the encoders. dec265 1.0.11 exits with
-status 0 after a picture-hash mismatch and after some decoding errors, so it
-is no substitute for the ffmpeg or HM decoders; FTM still checks its exit
-status, the number and size of the frames it writes, and their range.
+status 0 after a picture-hash mismatch and after decoding errors it
+conceals; it says so in ``WARNING:`` lines on stderr, which FTM turns into
+a :class:`ftm.errors.PayloadError`, as it does a failed exit status and
+another number of frames than declared.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import tempfile
 from typing import ClassVar, Optional
 
 from ftm.codecs.video import external, raw_frames
-from ftm.codecs.video.base import DecodedVideo, Decoder, check_timeout
-from ftm.errors import CodecError, CodecNotFoundError
+from ftm.codecs.video.base import TIMEOUT_HINT, DecodedVideo, Decoder, check_timeout
+from ftm.errors import CodecError, CodecNotFoundError, PayloadError
 
 __all__ = ["Dec265Decoder", "find_dec265"]
 
@@ -79,13 +80,25 @@ class Dec265Decoder(Decoder):
             out_path = os.path.join(tmp, "decoded.yuv")
             with open(stream_path, "wb") as f:
                 f.write(bitstream)
-            # -q: no display; -t 0: decode on the calling thread, so the timing is the decoder's own work
-            command = [self.exe, "-q", "-t", "0", "-o", out_path, stream_path]
-            done = external.run("dec265", command, timeout=self.timeout, cwd=tmp)
+            # -q: no display; -c: check picture hashes; -t 0: decode on the calling thread, so the timing is the
+            # decoder's own work
+            command = [self.exe, "-q", "-c", "-t", "0", "-o", out_path, stream_path]
+            expected = raw_frames.raw_size(num_frames, height, width, info.bit_depth)
+            done = external.run(
+                "dec265", command, timeout=self.timeout, cwd=tmp, check=False, file_size_limit=expected,
+                timeout_hint=TIMEOUT_HINT,
+            )  # fmt: skip
+            if external.wrote_too_much(done):
+                raise PayloadError(f"dec265 decoded more than the {num_frames} declared frames; stopped it", command)
+            external.check_status("dec265", command, done, PayloadError)
+            warnings = [line for line in done.stderr.splitlines() if line.startswith(b"WARNING")]
+            if warnings:  # a concealed error or a hash mismatch: the frames are not the stream's
+                first = warnings[0].decode("utf-8", errors="replace")
+                raise PayloadError(f"dec265 reported {len(warnings)} stream error(s), first: {first}", command, external.tail(done.stderr))
             if not os.path.exists(out_path):
-                raise CodecError("dec265 wrote no pictures", command, external.tail(done.stderr))
-            with open(out_path, "rb") as f:
-                frames = raw_frames.from_raw(
-                    f.read(), "dec265", num_frames, height, width, info.bit_depth, bits, command
-                )
+                raise PayloadError("dec265 wrote no pictures", command, external.tail(done.stderr))
+            frames = raw_frames.from_raw(
+                raw_frames.read_at_most(out_path, expected), "dec265", num_frames, height, width,
+                info.bit_depth, bits, command, error=PayloadError,
+            )  # fmt: skip
         return DecodedVideo(frames, done.seconds)

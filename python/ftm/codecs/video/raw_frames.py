@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+import os
+from typing import Optional, Sequence, Type, Union
 
 import numpy as np
 
 from ftm.codecs.video import hevc_syntax
 from ftm.codecs.video.base import frame_dtype
-from ftm.errors import CodecError
+from ftm.errors import CodecError, PayloadError
 
 
 def raw_dtype(coded_bits: int) -> np.dtype:
@@ -30,8 +31,25 @@ def pad_to(frames: np.ndarray, min_side: int) -> np.ndarray:
     return np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w)), mode="edge")
 
 
+def raw_size(count: int, height: int, width: int, coded_bits: int) -> int:
+    """Bytes of ``count`` raw frames: what a decoder may write for them, and no more."""
+    return count * height * width * raw_dtype(coded_bits).itemsize
+
+
+def read_at_most(path: str, size: int) -> bytearray:
+    """A file a decoder wrote, read into one buffer of at most ``size`` + 1 bytes.
+
+    The extra byte lets :func:`from_raw` say the tool wrote too much
+    without reading all of it.
+    """
+    with open(path, "rb") as f:
+        buffer = bytearray(min(size + 1, max(0, os.fstat(f.fileno()).st_size)))
+        got = f.readinto(buffer)
+    return buffer if got == len(buffer) else buffer[:got]
+
+
 def from_raw(
-    data: bytes,
+    data: Union[bytes, bytearray],
     what: str,
     count: int,
     height: int,
@@ -40,6 +58,7 @@ def from_raw(
     bits: int,
     command: Sequence[str] = (),
     crop: Optional[tuple] = None,
+    error: Type[CodecError] = CodecError,
 ) -> np.ndarray:
     """Frames from raw samples a tool wrote, checked for size and range.
 
@@ -47,13 +66,16 @@ def from_raw(
     2**bits - 1 after lossy coding; they are clipped to it, the largest value
     the source could hold. At their own depth they cannot exceed it, so one
     that does means a broken tool. ``crop`` = (height, width) keeps the
-    top-left part of larger pictures.
+    top-left part of larger pictures. A ``bytearray`` becomes the frames'
+    memory when no conversion is needed (no second copy of a large
+    decode); ``error`` is raised for a wrong size or value (PayloadError for
+    a decoder's output).
     """
     dtype = raw_dtype(coded_bits)
     expected = count * height * width * dtype.itemsize
     if len(data) != expected:
         frames_seen = len(data) / (height * width * dtype.itemsize)
-        raise CodecError(
+        raise error(
             f"{what} wrote {len(data)} bytes, expected {expected} "
             f"({count} frames of {width} x {height} at {coded_bits} bits; got the size of {frames_seen:g} frames)",
             command,
@@ -61,14 +83,15 @@ def from_raw(
     frames = np.frombuffer(data, dtype=dtype).reshape(count, height, width)
     if crop is not None:
         frames = frames[:, : crop[0], : crop[1]]
+    owned = isinstance(data, bytearray) and crop is None and frames.dtype == frame_dtype(bits)
     peak = (1 << bits) - 1
     if coded_bits > bits:
-        frames = np.minimum(frames, peak)
-    elif bits not in (8, 16) and int(frames.max()) > peak:
-        raise CodecError(
-            f"{what} produced the sample value {int(frames.max())}, more than {bits} bits hold", command
-        )
-    return np.array(frames, dtype=frame_dtype(bits), order="C")  # a writable copy, not a view of ``data``
+        frames = np.minimum(frames, peak, out=frames if owned else None)
+    elif bits not in (8, 16) and frames.size and int(frames.max()) > peak:
+        raise error(f"{what} produced the sample value {int(frames.max())}, more than {bits} bits hold", command)
+    if not owned:  # a writable copy, not a view of ``data``
+        frames = np.array(frames, dtype=frame_dtype(bits), order="C")
+    return frames
 
 
 def check_stream(
@@ -84,13 +107,13 @@ def check_stream(
         raise ValueError(f"bits must be in [8, 16], got {bits}")
     info = hevc_syntax.sequence_info(bytes(bitstream))
     if info.chroma_format_idc != 0:
-        raise CodecError(f"{decoder}: the stream is not 4:0:0 (chroma_format_idc {info.chroma_format_idc})")
+        raise PayloadError(f"{decoder}: the stream is not 4:0:0 (chroma_format_idc {info.chroma_format_idc})")
     if (info.height, info.width) != (height, width):
-        raise CodecError(
+        raise PayloadError(
             f"{decoder}: the stream codes {info.width} x {info.height} pictures, expected {width} x {height}"
         )
     if info.bit_depth < bits:
-        raise CodecError(
+        raise PayloadError(
             f"{decoder}: the stream is coded at {info.bit_depth} bits, fewer than the {bits} expected"
         )
     return info
