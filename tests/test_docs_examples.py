@@ -84,3 +84,13 @@ def test_route_2_own_network_from_a_module(in_tmp, capsys):
     assert manifest["model"]["name"] == f"{in_tmp / 'my_nets.py'}:make_network" and manifest["model"]["label"] == "my-net"
     report = json.loads((in_tmp / "block2.fidelity.json").read_text())
     assert report["images"] == 3 and report["feature_shape"] == [64, 32, 32] and report["f_retrieval"] is not None
+
+
+def test_route_3_own_features_and_outputs(in_tmp, capsys):
+    out = run_example("own-features", in_tmp, capsys)
+    report = json.loads((in_tmp / "recon.fidelity.json").read_text())
+    assert report["model"] is None and report["outputs"] == ["descriptor", "logits"] and report["images"] == 8
+    assert report["compressed_bytes"] == (in_tmp / "features.ftm").stat().st_size
+    for key in ("f_classification", "top1_agreement", "f_retrieval", "map_pristine", "map_reconstructed"):
+        assert 0 <= report[key] <= 1, key
+    assert "FTM fidelity: own outputs (descriptor, logits) at features, 8 images" in out
