@@ -162,7 +162,7 @@ def test_dask_on_loopback_gives_the_local_results(local_run, shared, tmp_path, r
     _, local_out, _ = local_run
     out = tmp_path / "dask"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:  # fmt: skip
+                                  dashboard_address="127.0.0.1:0") as cluster:  # fmt: skip
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         summary = run_ctc(tiny(out, shared), scheduler=cluster.scheduler_address, progress=False, log=lambda m: None)
     assert (summary.ran, summary.ok) == (8, 8)

@@ -252,3 +252,19 @@ def test_task_fidelity_skips_retrieval_below_three_images():
     rep = task_fidelity(logits, logits[::-1], logits, logits)
     assert rep["f_classification"] == 0.0
     assert rep["f_retrieval"] is None and rep["compression_rate"] is None
+
+
+def test_task_fidelity_computes_what_the_given_outputs_allow():
+    rng = np.random.default_rng(7)
+    d = rng.normal(size=(6, 4))
+    out = {"descriptor": d, "logits": d @ rng.normal(size=(4, 7))}
+    only_logits = task_fidelity(out["logits"], out["logits"] * 0.5)
+    assert only_logits["f_classification"] == 1.0 and only_logits["f_retrieval"] is None and only_logits["images"] == 6
+    only_desc = task_fidelity(descriptor_pristine=out["descriptor"], descriptor_reconstructed=out["descriptor"][::-1])
+    assert only_desc["f_classification"] is None and only_desc["top5_overlap"] is None and only_desc["f_retrieval"] < 1
+    nothing = task_fidelity(images=6, compressed_bytes=10, original_bytes=40)
+    assert nothing["compression_rate"] == 0.25 and nothing["f_classification"] is None and nothing["f_retrieval"] is None
+    with pytest.raises(ValueError, match="logits: the pristine ones are given without the others"):
+        task_fidelity(out["logits"], None)
+    with pytest.raises(ValueError, match="must agree on the number of images"):
+        task_fidelity(out["logits"], out["logits"], out["descriptor"][:5], out["descriptor"][:5])

@@ -49,13 +49,21 @@ def _load(args: argparse.Namespace, rest: List[str]):
     return load_ctc_config(args.config, rest, **fields)
 
 
+def _split_points(cfg):
+    """The split points of the bundled set's model: the registry's, or a factory's (it is built, weights and all)."""
+    from ftm.models import MODELS, load_network
+
+    if cfg.model in MODELS:
+        return MODELS[cfg.model].split_points
+    return load_network(cfg.model, cfg.weights or None).split_points
+
+
 def _list(cfg) -> int:
     """The jobs and their state, making nothing: a bundled set not made yet is listed by its cells."""
     from ftm.ctc.config import BUNDLED
     from ftm.ctc.featuresets import open_feature_sets
     from ftm.ctc.matrix import expand_jobs
     from ftm.ctc.store import ResultStore
-    from ftm.models import MODELS
 
     sets = open_feature_sets(cfg, log=lambda m: print(m, file=sys.stderr), create=False)
     store = ResultStore(cfg.output_dir)
@@ -65,7 +73,7 @@ def _list(cfg) -> int:
         rows.append((job.job_id, "todo" if record is None else record.get("status", "?")))
     if BUNDLED in cfg.feature_sets and BUNDLED not in sets:
         # a job's id ends with a digest of the layer's features, which do not exist yet
-        for layer in cfg.layers or MODELS[cfg.model].split_points:
+        for layer in cfg.layers or _split_points(cfg):
             for variant in cfg.variants():
                 rows += [(f"{BUNDLED}.{layer}.qp{qp}.{variant.name}", "todo (the bundled feature set is made on the first run)")
                          for qp in cfg.qps]  # fmt: skip

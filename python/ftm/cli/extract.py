@@ -1,8 +1,11 @@
-"""ftm-extract: real feature sets by split inference on a network of FTM's registry, offline.
+"""ftm-extract: real feature sets by split inference on a network of FTM's registry or the user's own, offline.
 
     ftm-extract -o featuresets/bundled                 # the bundled photos, every split point
     ftm-extract -o fs -i ~/imagenet-val -l block4,head  # a folder of images (sub-folders are labels)
-    ftm-extract --list-layers -m efficientnet-lite0
+    ftm-extract -o fs -m vgg16 --weights vgg16-397923af.pth -l conv4,pool5
+    ftm-extract -o fs -m my_pkg.nets:make_network       # the user's own network (docs/networks.md)
+    ftm-extract --list-models
+    ftm-extract --list-layers -m resnet50
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import List, Optional
 
 from ftm.cli._tool import set_torch_threads
 from ftm.errors import ConfigError
-from ftm.models import MODELS
+from ftm.models import MODELS, check_model_name
 
 PROG = "ftm-extract"
 
@@ -28,7 +31,9 @@ def parser() -> argparse.ArgumentParser:
     )
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("-o", "--output", help="feature set folder to write (must not exist unless --overwrite)")
-    what.add_argument("--list-layers", action="store_true", help="print the model's split points and shapes, then exit")
+    what.add_argument("--list-layers", action="store_true",
+                      help="print the split points of -m MODEL with their shapes for its input (224 x 224 for FTM's), then exit")  # fmt: skip
+    what.add_argument("--list-models", action="store_true", help="print the networks FTM knows and where their weights are, then exit")
     p.add_argument("-i", "--images", default="bundled",
                    help="'bundled' (the photos shipped by scikit-image, scikit-learn, matplotlib) or a folder of images")  # fmt: skip
     p.add_argument("--views", choices=sorted(VIEW_SETS), default=None,
@@ -36,8 +41,12 @@ def parser() -> argparse.ArgumentParser:
                         "(the whole image resized, for images already at the network's size); "
                         "default: 'default' for bundled photos, 'centre' for a folder")  # fmt: skip
     p.add_argument("-l", "--layers", default="all", help="comma-separated split points, or 'all' (default)")
-    p.add_argument("-m", "--model", default="efficientnet-lite0", choices=sorted(MODELS),
-                   help="network of FTM's model registry (default: efficientnet-lite0)")  # fmt: skip
+    p.add_argument("-m", "--model", default="efficientnet-lite0",
+                   help=f"{', '.join(MODELS)} (default: efficientnet-lite0), or your own network's factory: "
+                        "package.module:function or path/to/file.py:function")  # fmt: skip
+    p.add_argument("--weights", default=None, metavar="FILE",
+                   help="weights file (a torchvision state_dict, .pth or .safetensors, for vgg16 and the resnets; "
+                        "passed to a factory as weights=FILE); default: where the model finds its own")  # fmt: skip
     p.add_argument("--batch-size", type=int, default=16, help="images per forward pass (default: 16)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--limit", type=int, default=None, metavar="N",
@@ -45,6 +54,50 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
+
+
+def _model(text: str) -> str:
+    """A registry name, or a factory reference with a file's path made absolute (as the manifest records it)."""
+    from ftm.errors import ModelError
+    from ftm.models.factory import is_factory_reference, resolve_reference
+
+    try:
+        check_model_name(text)
+    except ModelError as exc:  # a usage error here: nothing was imported or run yet
+        raise ConfigError(f"-m/--model: {exc}") from None
+    return resolve_reference(text) if is_factory_reference(text) else text
+
+
+def _list_models() -> str:
+    from ftm.models.torchvision_weights import hub_checkpoints, known_weights
+
+    width = max(len(", ".join(entry.split_points)) for entry in MODELS.values())
+    lines = [f"{'Model':<19} {'Split points':<{width}} Weights"]
+    for entry in MODELS.values():
+        files = known_weights(entry.name)
+        if files:
+            found = [w.file for w in files if (hub_checkpoints() / w.file).is_file()]
+            where = f"found {found[0]}" if found else f"--weights FILE, or {' or '.join(w.file for w in files)} in {hub_checkpoints()}/"
+        else:
+            where = entry.weights
+        lines.append(f"{entry.name:<19} {', '.join(entry.split_points):<{width}} {where}")
+    lines.append("Your own network: -m package.module:function or -m path/to/file.py:function, a factory returning "
+                 "a SplitNetwork (docs/networks.md)")  # fmt: skip
+    return "\n".join(lines)
+
+
+def _list_layers(model: str, weights) -> str:
+    from ftm.models.registry import layer_shapes
+
+    input_shape, shapes = layer_shapes(model, weights)
+    lines = [f"{model}: input {' x '.join(map(str, input_shape))}",
+             f"{'Layer':<10} {'Shape (C x H x W)':>18} {'float32 bytes / image':>22}"]  # fmt: skip
+    for name, shape in shapes.items():
+        count = 1
+        for extent in shape:
+            count *= extent
+        lines.append(f"{name:<10} {' x '.join(map(str, shape)):>18} {4 * count:>22,}")
+    return "\n".join(lines)
 
 
 def _summary(fs) -> str:
@@ -62,13 +115,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     from ftm.models import load_network
 
     args = parser().parse_args(argv)
-    set_torch_threads(args.threads)
-    network = load_network(args.model)
-    if args.list_layers:
-        print(f"{'Layer':<10} Shape (C x H x W)")
-        for name, shape in network.feature_shapes().items():
-            print(f"{name:<10} {' x '.join(map(str, shape))}")
+    if args.list_models:
+        print(_list_models())
         return 0
+    args.model = _model(args.model)
+    set_torch_threads(args.threads)
+    if args.list_layers:
+        print(_list_layers(args.model, args.weights))
+        return 0
+    network = load_network(args.model, args.weights)
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"--limit must be >= 1, got {args.limit}")
     if args.batch_size < 1:

@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ftm.errors import ConfigError
-from ftm.models import MODELS
+from ftm.errors import ConfigError, ModelError
+from ftm.models import MODELS, check_model_name
+from ftm.models.factory import is_factory_reference, parse_reference
 from ftm.settings import Key, choice_of, describe_keys, parse_setting, plain_text, read_settings
 from ftm.stream.config import KEYS_BY_NAME, Config
 
@@ -123,18 +124,20 @@ def _variant(text: str) -> CodecVariant:
 
 
 def _model(text: str) -> str:
-    if text not in MODELS:
-        raise ValueError(f"expected one of {', '.join(sorted(MODELS))}; got {text!r}")
-    return text
+    try:
+        return check_model_name(text)
+    except ModelError as exc:
+        raise ValueError(str(exc)) from None
 
 
-_model.__doc__ = " | ".join(sorted(MODELS))
+_model.__doc__ = " | ".join(MODELS) + " | package.module:function | path/to/file.py:function"
 
 CTC_KEYS: Tuple[Key, ...] = (
     Key("OutputDir", "output_dir", plain_text, "results, reports, plots and provenance (ftm-ctc -o wins)"),
     Key("FeatureSets", "feature_sets", _words, "comma-separated: 'bundled' (created once with ftm.extract) or feature-set folders"),
     Key("FeatureSetDir", "feature_set_dir", plain_text, "where the bundled set is created and reused (empty: OutputDir/featuresets)"),
-    Key("Model", "model", _model, "network of the bundled feature set"),
+    Key("Model", "model", _model, "network of the bundled feature set: FTM's, or your own network's factory (docs/networks.md)"),
+    Key("Weights", "weights", plain_text, "weights file of Model for the bundled feature set (empty: where the model finds its own)"),
     Key("Images", "images", _count, "bundled feature set only: the first N of its 126 inputs (0: all)"),
     Key("Layers", "layers", _layers, "split points to code, comma-separated, or 'all' (every layer of each feature set)"),
     Key("QPs", "qps", _qps, "QPs of the matrix, comma-separated"),
@@ -156,6 +159,7 @@ class CtcConfig:
     feature_sets: Tuple[str, ...] = (BUNDLED,)
     feature_set_dir: str = ""
     model: str = "efficientnet-lite0"
+    weights: str = ""
     images: int = 0
     layers: Optional[Tuple[str, ...]] = None
     qps: Tuple[int, ...] = (12, 22, 32, 42)
@@ -208,6 +212,8 @@ class CtcConfig:
                                   "(FeatureSets : bundled); a folder's set holds what ftm-extract put in it")  # fmt: skip
             return
         # the bundled set's layers are known before it exists: a wrong one fails now, not after extraction
+        if self.model not in MODELS:
+            return  # a factory's split points are known once it runs; a wrong layer fails before any job
         split_points = MODELS[self.model].split_points
         unknown = [name for name in self.layers or () if name not in split_points]
         if unknown:
@@ -254,6 +260,13 @@ def load_ctc_config(files: Sequence[str] = (), overrides: Sequence[str] = (), **
         values["feature_sets"] = tuple(
             s if s == BUNDLED else _resolve_path(s, origins["feature_sets"]) for s in values["feature_sets"]
         )
+    if "weights" in values and values["weights"]:
+        values["weights"] = _resolve_path(values["weights"], origins["weights"])
+    if "model" in values and is_factory_reference(values["model"]):
+        # a factory file named in a config file is relative to that file, as every path there is
+        target, function, is_file = parse_reference(values["model"])
+        if is_file:
+            values["model"] = f"{os.path.abspath(_resolve_path(target, origins['model']))}:{function}"
     if "configurations" in values:
         by_name: Dict[str, CodecVariant] = {}
         for variant, where in zip(values["configurations"], origins["configurations"]):

@@ -12,7 +12,9 @@ sha256, say whether it does).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Callable, Dict, Iterator
@@ -43,9 +45,20 @@ def file_lock(path: Path, what: str, wait: bool = True) -> Iterator[None]:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
+def _model_label(cfg: CtcConfig) -> str:
+    """A folder name for the model: FTM's name, or a factory's function and a digest of its reference and weights."""
+    from ftm.models.factory import is_factory_reference, parse_reference
+
+    if not is_factory_reference(cfg.model) and not cfg.weights:
+        return cfg.model
+    function = parse_reference(cfg.model)[1] if is_factory_reference(cfg.model) else cfg.model
+    digest = hashlib.sha256(f"{cfg.model}\n{os.path.abspath(cfg.weights) if cfg.weights else ''}".encode()).hexdigest()[:8]
+    return f"{re.sub(r'[^A-Za-z0-9_.+-]', '_', function)}-{digest}"
+
+
 def bundled_set_path(cfg: CtcConfig) -> Path:
     suffix = f"-first{cfg.images}" if cfg.images else ""
-    return cfg.feature_set_root / f"{cfg.model}-{BUNDLED}{suffix}"
+    return cfg.feature_set_root / f"{_model_label(cfg)}-{BUNDLED}{suffix}"
 
 
 def _ensure_bundled(cfg: CtcConfig, log: Callable[[str], None]):
@@ -69,9 +82,10 @@ def _ensure_bundled(cfg: CtcConfig, log: Callable[[str], None]):
 
         log(f"ftm-ctc: creating the bundled feature set {path} ({cfg.model}, "
             f"{cfg.images or 'all'} inputs, every split point)")  # fmt: skip
+        weights = f", Weights : {cfg.weights}" if cfg.weights else ""
         return extract_feature_set(
-            path, network=load_network(cfg.model), limit=cfg.images or None,
-            command=f"ftm-ctc (FeatureSets : {BUNDLED}, Model : {cfg.model}, Images : {cfg.images})",
+            path, network=load_network(cfg.model, cfg.weights or None), limit=cfg.images or None,
+            command=f"ftm-ctc (FeatureSets : {BUNDLED}, Model : {cfg.model}{weights}, Images : {cfg.images})",
         )  # fmt: skip
 
 

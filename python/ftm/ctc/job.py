@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import json
 import os
 import platform
 import socket
@@ -127,13 +128,19 @@ def configure_process(settings: WorkerSettings) -> None:
         _state["threads"] = settings.threads
 
 
-def _network(model: str):
-    with _lock:
-        net = _state["networks"].get(model)
-        if net is None:
-            from ftm.models import load_network
+def _network(record: Dict[str, Any]):
+    """The network a feature set's manifest names, with its weights, built once per worker process.
 
-            net = _state["networks"][model] = load_network(model)
+    A user's factory is imported here, by the reference the manifest holds:
+    spawned processes and Dask workers see nothing the runner registered.
+    """
+    key = json.dumps(record, sort_keys=True, default=str)
+    with _lock:
+        net = _state["networks"].get(key)
+        if net is None:
+            from ftm.models import network_from_record
+
+            net = _state["networks"][key] = network_from_record(record)
             _state["loads"] += 1
         return net
 
@@ -243,7 +250,7 @@ def _run(job: Job, settings: WorkerSettings, t0: float) -> Dict[str, Any]:
     from ftm.stream.coding import encode_tensors
 
     fs, pristine = _features(job.feature_set_path, job.layer)
-    network = _network(job.model)
+    network = _network(fs.manifest["model"])
     load_seconds = time.perf_counter() - t0
 
     codec = job.codec.replace(threads=settings.threads)

@@ -28,10 +28,11 @@ from ftm.extract.images import (
     preprocessed_batches,
 )
 from ftm.models import MODELS, Preprocessing, load_network
+from ftm.models.preprocessing import CLASSIC_CENTRE_FRACTION
 
 # MODELS and load_network live in ftm.models since FTM 0.2; they are
 # re-exported here for one release for code that imported them from here.
-__all__ = ["MODELS", "VIEW_SETS", "extract_feature_set", "load_network", "software_versions"]
+__all__ = ["MODELS", "VIEW_SETS", "extract_feature_set", "load_network", "software_versions", "views_for"]
 
 VIEW_SETS: Dict[str, Sequence[View]] = {"default": DEFAULT_VIEWS, "centre": CENTRE_VIEWS, "full": FULL_VIEWS}
 
@@ -47,9 +48,16 @@ def software_versions() -> Dict[str, str]:
     return out
 
 
-def _preprocessing(network) -> Preprocessing:
-    p = network.info["preprocessing"]
-    return Preprocessing(size=int(p["size"]), mean=tuple(p["mean"]), std=tuple(p["std"]))
+def views_for(views: Sequence[View], prep: Preprocessing) -> List[View]:
+    """``views`` with the classic ``centre`` crop (0.875) made the crop of the network's own preprocessing.
+
+    torchvision's V2 ResNet weights, for one, are evaluated on the centre
+    224 of a resize to 232, i.e. 224/232 of the shorter side.
+    """
+    return [
+        View(v.name, prep.centre_fraction, v.anchor) if v.name == "centre" and v.fraction == CLASSIC_CENTRE_FRACTION else v
+        for v in views
+    ]
 
 
 def extract_feature_set(
@@ -84,10 +92,11 @@ def extract_feature_set(
     photos = list(photos) if photos is not None else bundled_photos()
     if images is not None:
         photos = balanced_subset(photos, images)
+    prep = network.validate().preprocessing  # a network made by hand gets a clear error for a missing field
+    views = views_for(views, prep)
     layers = network.check_layers(layers) if layers is not None else network.split_points
     if not layers:
         raise ValueError("at least one layer is needed")
-    prep = _preprocessing(network)
     total = len(photos) * len(views) if limit is None else min(limit, len(photos) * len(views))
     bar = None
     if progress:
@@ -104,8 +113,10 @@ def extract_feature_set(
             out_batch, captured = network.capture(torch.from_numpy(batch), layers)
             for name in layers:
                 features[name].append(captured[name].numpy().copy())
-            outputs["descriptor"].append(out_batch.descriptor.numpy().copy())
-            outputs["logits"].append(out_batch.logits.numpy().copy())
+            for name in ("descriptor", "logits"):  # a network may give one of the two only
+                value = getattr(out_batch, name)
+                if value is not None:
+                    outputs[name].append(value.numpy().copy())
             for meta, x in zip(metas, batch):
                 entry = meta.as_dict()
                 entry = {"index": len(images), **entry, "input_sha256": array_sha256(x)}
@@ -119,9 +130,9 @@ def extract_feature_set(
             bar.close()
     return write_feature_set(
         target,
-        model=network.info,
+        model={**network.info, "name": network.name},
         layers={name: np.concatenate(parts) for name, parts in features.items()},
-        outputs={name: np.concatenate(parts) for name, parts in outputs.items()},
+        outputs={name: np.concatenate(parts) for name, parts in outputs.items() if parts},
         images=images,
         software=software_versions(),
         command=command,

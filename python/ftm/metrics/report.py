@@ -16,35 +16,60 @@ __all__ = ["MIN_RETRIEVAL_IMAGES", "task_fidelity"]
 MIN_RETRIEVAL_IMAGES = 3
 
 
+def _pair(pristine, reconstructed, what: str):
+    if (pristine is None) != (reconstructed is None):
+        given = "pristine" if reconstructed is None else "reconstructed"
+        raise ValueError(f"{what}: the {given} ones are given without the others; give both or neither")
+    if pristine is None:
+        return None, None
+    p, r = np.asarray(pristine), np.asarray(reconstructed)
+    if p.ndim != 2 or p.shape != r.shape:
+        raise ValueError(f"{what}: pristine and reconstructed must both be N x K, got {p.shape} and {r.shape}")
+    return p, r
+
+
 def task_fidelity(
-    logits_pristine,
-    logits_reconstructed,
-    descriptor_pristine,
-    descriptor_reconstructed,
+    logits_pristine=None,
+    logits_reconstructed=None,
+    descriptor_pristine=None,
+    descriptor_reconstructed=None,
     *,
     labels=None,
     compressed_bytes: Optional[int] = None,
     original_bytes: Optional[int] = None,
     top_k: int = 5,
+    images: Optional[int] = None,
 ) -> dict:
     """Compression rate, F_classification, top-1 agreement, top-k overlap, F_retrieval (and mAP).
+
+    Each task needs its pair of outputs, pristine and reconstructed (the
+    network's outputs from the pristine and from the reconstructed
+    features): logits (N x K) for classification, descriptors (N x D) for
+    retrieval. A pair left out (None) leaves that task's figures None, so
+    the table holds what the given outputs allow; ``images`` is N when
+    neither pair is given.
 
     Retrieval is leave-one-out over the N images: each image's descriptor is
     a query against the pristine descriptors of the N - 1 others. It is
     reported as None with fewer than ``MIN_RETRIEVAL_IMAGES`` images. The
     compression rate is None unless both byte counts are given.
     """
-    lp, lr = np.asarray(logits_pristine), np.asarray(logits_reconstructed)
-    n = lp.shape[0]
-    k = min(top_k, lp.shape[1])
+    lp, lr = _pair(logits_pristine, logits_reconstructed, "logits")
+    dp, dr = _pair(descriptor_pristine, descriptor_reconstructed, "descriptors")
+    counts = {a.shape[0] for a in (lp, dp) if a is not None} | ({int(images)} if images is not None else set())
+    if len(counts) != 1:
+        raise ValueError(f"logits, descriptors and images must agree on the number of images, got {sorted(counts)} "
+                         "(or give images when there are no outputs)")  # fmt: skip
+    (n,) = counts
+    k = top_k if lp is None else min(top_k, lp.shape[1])
     report: dict = {
         "images": int(n),
         "compressed_bytes": None if compressed_bytes is None else int(compressed_bytes),
         "original_bytes": None if original_bytes is None else int(original_bytes),
         "compression_rate": None,
-        "f_classification": f_classification(onehot_top1(lp), onehot_top1(lr)),
-        "top1_agreement": top1_agreement(lp, lr),
-        f"top{k}_overlap": topk_overlap(lp, lr, k),
+        "f_classification": None if lp is None else f_classification(onehot_top1(lp), onehot_top1(lr)),
+        "top1_agreement": None if lp is None else top1_agreement(lp, lr),
+        f"top{k}_overlap": None if lp is None else topk_overlap(lp, lr, k),
         "f_retrieval": None,
         "map_pristine": None,
         "map_reconstructed": None,
@@ -52,12 +77,11 @@ def task_fidelity(
     }
     if compressed_bytes is not None and original_bytes is not None:
         report["compression_rate"] = compression_rate(compressed_bytes, int(original_bytes))
-    if n >= MIN_RETRIEVAL_IMAGES:
-        dp = np.asarray(descriptor_pristine)
+    if dp is not None and n >= MIN_RETRIEVAL_IMAGES:
         kwargs = {}
         if labels is not None:
             kwargs = dict(query_labels=np.asarray(labels), reference_labels=np.asarray(labels))
-        r = f_retrieval(dp, descriptor_reconstructed, dp, exclude=np.arange(n), **kwargs)
+        r = f_retrieval(dp, dr, dp, exclude=np.arange(n), **kwargs)
         report["f_retrieval"] = r.f_retrieval
         if labels is not None and r.map_queries:
             report["map_pristine"] = r.map_pristine

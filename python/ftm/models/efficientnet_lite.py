@@ -75,24 +75,33 @@ def weights_path() -> Path:
     return path
 
 
-def load_reference_model(weights: Optional[Path] = None) -> "nn.Module":
-    """The package's own EfficientNet-Lite0 module with ImageNet weights, in eval mode."""
+def load_reference_model(weights: Optional[Path] = None, random_init: Optional[int] = None) -> "nn.Module":
+    """The package's own EfficientNet-Lite0 module with ImageNet weights (or seeded random ones), in eval mode."""
     lib = require("efficientnet_lite_pytorch", "EfficientNet-Lite0")
+    if random_init is not None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(random_init))
+            return lib.EfficientNet.from_name(MODEL_NAME).eval()
     model = lib.EfficientNet.from_name(MODEL_NAME)
     state = torch.load(weights or weights_path(), map_location="cpu", weights_only=True)
     model.load_state_dict(state, strict=True)
     return model.eval()
 
 
-def efficientnet_lite0(weights: Optional[Path] = None) -> SplitNetwork:
+def efficientnet_lite0(weights: Optional[Path] = None, *, random_init: Optional[int] = None) -> SplitNetwork:
     """EfficientNet-Lite0 with ImageNet weights, cut at the six split points above.
 
     The packaged weights are checked against :data:`WEIGHTS_SHA256`; a
     ``weights`` file of the user's is used as given (its sha256 is recorded).
+    ``random_init=seed`` gives untrained weights instead (tests, listings).
     """
-    path = Path(weights) if weights is not None else weights_path()
-    digest = checked_weights(path, WEIGHTS_SHA256 if weights is None else None, MODEL_NAME)
-    model = load_reference_model(path)
+    if random_init is not None and weights is not None:
+        raise ValueError("give weights or random_init, not both")
+    path = digest = None
+    if random_init is None:
+        path = Path(weights) if weights is not None else weights_path()
+        digest = checked_weights(path, WEIGHTS_SHA256 if weights is None else None, MODEL_NAME)
+    model = load_reference_model(path, random_init)
     blocks = list(model._blocks)
     if len(blocks) != 16:
         raise RuntimeError(f"expected 16 MBConv blocks in {MODEL_NAME}, the package built {len(blocks)}")
@@ -108,9 +117,13 @@ def efficientnet_lite0(weights: Optional[Path] = None) -> SplitNetwork:
     info = {
         "name": MODEL_NAME,
         "architecture": "efficientnet-lite-pytorch EfficientNet.from_name('efficientnet-lite0')",
-        "weights": path.name,
+        "weights": None if path is None else path.name,
         "weights_sha256": digest,
         "task_outputs": {"descriptor": "global average pool of head (1280)", "logits": "ImageNet classifier (1000)"},
         "preprocessing": PREPROCESSING.as_dict(),
     }
+    if weights is not None:  # the user's file: where it was, so that ftm-eval and ftm-ctc find it again
+        info["weights_path"] = str(path.resolve())
+    if random_init is not None:
+        info["random_init"] = int(random_init)
     return SplitNetwork(MODEL_NAME, stages, head, (3, PREPROCESSING.size, PREPROCESSING.size), info)

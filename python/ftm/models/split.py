@@ -10,6 +10,12 @@ that feature, pristine or reconstructed.
 Capture uses forward hooks (:func:`capture_module_outputs`), which work on any
 ``torch.nn.Module``, so the same function can read layers of a model that was
 never wrapped. Everything runs in inference mode on the CPU, in float32.
+
+A user's own network is a SplitNetwork too (docs/networks.md): ordered
+stages, a head returning :class:`NetworkOutputs`, and the
+:class:`~ftm.models.preprocessing.Preprocessing` its input images need
+(``preprocessing=`` or ``info["preprocessing"]``). :meth:`SplitNetwork.validate`
+checks what the tools rely on and names the first field that is wrong.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from typing import Callable, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from ftm._optional import require
-from ftm.errors import ConfigError
+from ftm.errors import ConfigError, ModelError
+from ftm.models.preprocessing import Preprocessing
 
 torch = require("torch", "Split inference")
 nn = torch.nn
@@ -31,10 +38,18 @@ __all__ = ["NetworkOutputs", "SplitNetwork", "capture_module_outputs", "outputs_
 
 @dataclass(frozen=True)
 class NetworkOutputs:
-    """Task outputs of a batch: final descriptors (N x D) and class logits (N x K)."""
+    """Task outputs of a batch: final descriptors (N x D, for retrieval) and class logits (N x K).
 
-    descriptor: "torch.Tensor"
-    logits: "torch.Tensor"
+    A network without one of the two tasks gives None for it; the metrics of
+    that task are then left out (printed as '-').
+    """
+
+    descriptor: Optional["torch.Tensor"]
+    logits: Optional["torch.Tensor"]
+
+    def __post_init__(self) -> None:
+        if self.descriptor is None and self.logits is None:
+            raise ValueError("NetworkOutputs needs a descriptor, logits, or both")
 
 
 def capture_module_outputs(
@@ -73,6 +88,7 @@ class SplitNetwork(nn.Module):
         head: "nn.Module",
         input_shape: Tuple[int, int, int],
         info: Optional[dict] = None,
+        preprocessing: Optional[Preprocessing] = None,
     ) -> None:
         super().__init__()
         names = [n for n, _ in stages]
@@ -83,12 +99,35 @@ class SplitNetwork(nn.Module):
         self.head = head
         self.input_shape = tuple(int(v) for v in input_shape)
         self.info = dict(info or {})
+        if preprocessing is not None:
+            self.info["preprocessing"] = preprocessing.as_dict()
         self.eval()
         self._shapes: Optional[Dict[str, Tuple[int, ...]]] = None
 
     @property
     def split_points(self) -> Tuple[str, ...]:
         return tuple(self.stages.keys())
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        """What the input images need, from ``info["preprocessing"]``; a ModelError naming what is missing."""
+        if "preprocessing" not in self.info:
+            raise ModelError(
+                f"network {self.name!r}: info has no 'preprocessing': give SplitNetwork(..., preprocessing="
+                "Preprocessing(size, mean, std)) or info={'preprocessing': {'size': ..., 'mean': ..., 'std': ...}}"
+            )
+        return Preprocessing.from_dict(self.info["preprocessing"], f"network {self.name!r}: info['preprocessing']")
+
+    def validate(self) -> "SplitNetwork":
+        """Check what the tools rely on (preprocessing, input shape, split point names); ``self``."""
+        prep = self.preprocessing
+        if self.input_shape != (3, prep.size, prep.size):
+            raise ModelError(f"network {self.name!r}: input_shape {self.input_shape} is not the (3, {prep.size}, "
+                             f"{prep.size}) its preprocessing gives")  # fmt: skip
+        for name in self.split_points:
+            if not name or name in (".", "..") or "/" in name or "\\" in name or name == "outputs":
+                raise ModelError(f"network {self.name!r}: split point name {name!r} cannot name a file of a feature set")
+        return self
 
     def feature_shapes(self) -> Dict[str, Tuple[int, ...]]:
         """Shape (C, H, W) of the feature at each split point for one input."""
@@ -114,10 +153,17 @@ class SplitNetwork(nn.Module):
         if tuple(x.shape[1:]) != self.input_shape or x.ndim != 4:
             raise ValueError(f"{self.name} expects N x {' x '.join(map(str, self.input_shape))} input, got {tuple(x.shape)}")
 
+    def _outputs(self, x: "torch.Tensor") -> NetworkOutputs:
+        out = self.head(x)
+        if not isinstance(out, NetworkOutputs):
+            raise ModelError(f"network {self.name!r}: its head returned a {type(out).__name__}, not "
+                             "ftm.models.split.NetworkOutputs(descriptor=..., logits=...)")  # fmt: skip
+        return out
+
     def forward(self, x: "torch.Tensor") -> NetworkOutputs:
         for stage in self.stages.values():
             x = stage(x)
-        return self.head(x)
+        return self._outputs(x)
 
     def capture(self, x: "torch.Tensor", layers: Iterable[str]) -> Tuple[NetworkOutputs, Dict[str, "torch.Tensor"]]:
         """One forward pass: the task outputs and the features at ``layers`` (via forward hooks)."""
@@ -138,32 +184,35 @@ class SplitNetwork(nn.Module):
             x = features
             for name in names[names.index(layer) + 1 :]:
                 x = self.stages[name](x)
-            return self.head(x)
+            return self._outputs(x)
 
 
 def _as_tensor(a: np.ndarray) -> "torch.Tensor":
     return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
 
 
+def _joined(parts: list) -> Optional[np.ndarray]:
+    return None if parts[0] is None else np.concatenate([p.numpy() for p in parts])
+
+
 def outputs_from(
     network: SplitNetwork, layer: str, features: np.ndarray, batch_size: int = 32,
     progress: Optional[Callable[[int], None]] = None,
-) -> Tuple[np.ndarray, np.ndarray]:
-    """Descriptors and logits (numpy) from features at ``layer``, in batches of ``batch_size``.
+) -> Tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+    """Descriptors and logits (numpy; None where the network gives none) from features at ``layer``.
 
-    Pristine and reconstructed features must go through the same batching so
-    that identical features give bit-identical outputs.
+    In batches of ``batch_size``: pristine and reconstructed features must go
+    through the same batching so that identical features give bit-identical
+    outputs.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     f = np.asarray(features)
-    descriptors, logits = [], []
+    outs = []
     for start in range(0, f.shape[0], batch_size):
-        out = network.run_from(layer, _as_tensor(f[start : start + batch_size]))
-        descriptors.append(out.descriptor.numpy())
-        logits.append(out.logits.numpy())
+        outs.append(network.run_from(layer, _as_tensor(f[start : start + batch_size])))
         if progress is not None:
             progress(min(batch_size, f.shape[0] - start))
-    if not descriptors:
+    if not outs:
         raise ValueError("features hold no sample")
-    return np.concatenate(descriptors), np.concatenate(logits)
+    return _joined([o.descriptor for o in outs]), _joined([o.logits for o in outs])
