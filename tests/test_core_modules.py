@@ -25,6 +25,9 @@ PackMode LogQuantBox MinMaxQuantBox PackBox HevcBox ScalarQuantBox HashBox
 TensorRecord Stream validate_stream write_stream parse_stream
 """.split()
 
+# Names the submodules gained after 0.1: they have no flat alias.
+NEWER_NAMES = {"VideoBox"}
+
 STUBS = Path(ftm.__file__).parent / "_core"
 
 
@@ -53,10 +56,13 @@ def test_every_flat_name_aliases_its_submodule():
         for key in public(getattr(_core, name)):
             assert key not in owners, f"{key} in both {owners.get(key)} and {name}"
             owners[key] = name
-    assert set(FLAT_NAMES) == set(owners)
+    assert set(FLAT_NAMES) == set(owners) - NEWER_NAMES
     for key, name in owners.items():
         if key == name:
             continue  # the submodule itself, below
+        if key in NEWER_NAMES:
+            assert not hasattr(_core, key), key
+            continue
         assert getattr(_core, key) is getattr(getattr(_core, name), key), key
 
 

@@ -35,6 +35,10 @@ py::object callable_module_type() {
   return cls;
 }
 
+// Names added after 0.1 have no flat alias: the flat names are 0.1's, kept
+// for one release, not a second home for new ones.
+bool is_newer_than_flat_names(const std::string& name) { return name == "VideoBox"; }
+
 struct Core {
   py::module_ module;
   py::object callable_module = callable_module_type();
@@ -55,7 +59,7 @@ void Core::add(const char* name, const char* doc, void (*fill)(py::module_&)) {
   // functions (pack, bubble_index), the submodule itself answers the call.
   for (const auto& item : sub.attr("__dict__").cast<py::dict>()) {
     const std::string key = py::str(item.first);
-    if (key.empty() || key[0] == '_') continue;
+    if (key.empty() || key[0] == '_' || is_newer_than_flat_names(key)) continue;
     if (key == name) sub.attr("__class__") = callable_module;
     else module.attr(key.c_str()) = item.second;
   }
