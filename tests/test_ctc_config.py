@@ -53,15 +53,22 @@ def test_shipped_default_condition_is_seed_002():
         )  # fmt: skip
 
 
-def test_shipped_compare_config_varies_one_thing_at_a_time():
+def test_shipped_compare_config_changes_what_each_name_says():
     cfg = load_ctc_config([os.path.join(CFG, "ctc_compare.cfg")])
     codecs = {v.name: cfg.codec(v, 22) for v in cfg.variants()}
-    assert list(codecs) == ["x265-log", "hm-log", "x265-minmax", "x265-tiled", "x265-log10"]
+    assert cfg.anchor == "x265-log" and list(codecs)[0] == "x265-log"
     anchor = codecs["x265-log"].as_keys()
     changed = {name: {k for k, v in c.as_keys().items() if anchor[k] != v} for name, c in codecs.items()}
+    inter = {"IntraPeriod"}  # randomaccess is InterCoding's default
     assert changed == {
-        "x265-log": set(), "hm-log": {"Encoder", "HmPictureHash"}, "x265-minmax": {"Quantizer"},
-        "x265-tiled": {"Packing"}, "x265-log10": {"BitDepth"},
+        "x265-log": set(), "x265-minmax": {"Quantizer"}, "x265-log10": {"BitDepth", "QPOffset"},
+        "x265-tiled": {"Packing"}, "x265-ld": inter | {"InterCoding"}, "x265-ra": inter,
+        "x265-ra-reordered": inter | {"ChannelOrder"}, "x265-tiled-reordered": {"Packing", "ChannelOrder"},
+        "x265-tiled-minmax": {"Packing", "Quantizer"},
+        "x265-tiled-minmax10": {"Packing", "Quantizer", "BitDepth", "QPOffset"},
+        "hm-log": {"Encoder", "HmPictureHash"}, "vvenc": {"Encoder"}, "vvenc-ra": {"Encoder"} | inter,
+        "vvenc-tiled": {"Encoder", "Packing"}, "vvenc-tiled-minmax": {"Encoder", "Packing", "Quantizer"},
+        "xavs2": {"Encoder"}, "xavs2-tiled": {"Encoder", "Packing"},
     }  # fmt: skip
 
 

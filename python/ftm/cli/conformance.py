@@ -27,6 +27,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--trace", metavar="FILE", help="print every syntax element of one stream, HM-trace style, and exit")
     p.add_argument("--Decoder", choices=sorted(DECODERS), default="ffmpeg", help="video decoder back end of feature-map records")
     p.add_argument("--HmDir", default=None, metavar="DIR", help="folder of HM's TAppDecoder (default: $FTM_HM_DIR)")
+    p.add_argument("--VtmDir", default=None, metavar="DIR", help="folder of VTM's DecoderApp (default: $FTM_VTM_DIR)")
     return p
 
 
@@ -53,7 +54,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser().parse_args(argv)
     if args.trace:
         return print_trace(args.trace)
-    checks = check_folder(args.folder or default_folder(), args.Decoder, args.HmDir)
+    checks = check_folder(args.folder or default_folder(), args.Decoder, args.HmDir, args.VtmDir)
     width = max(len("Stream"), *(len(c.name) for c in checks))
     print(f"{'Stream'.ljust(width)}  {'Elements':>8}  {'Tensors':>7}  Result")
     for c in checks:

@@ -35,6 +35,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--verify-md5", action="append", default=[], metavar="[NAME=]HEX", help="expected MD5 of a decoded float32 tensor (repeatable)")
     p.add_argument("--Decoder", choices=sorted(DECODERS), default="ffmpeg", help="video decoder back end of feature-map records")
     p.add_argument("--HmDir", default=None, metavar="DIR", help="folder of HM's TAppDecoder (default: $FTM_HM_DIR)")
+    p.add_argument("--VtmDir", default=None, metavar="DIR", help="folder of VTM's DecoderApp (default: $FTM_VTM_DIR)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p
 
@@ -71,7 +72,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.output:
         check_features_output(args.output, len(names), "output (-o)")
     t0 = time.perf_counter()
-    tensors = decode_all(data, decoder=args.Decoder, hm_dir=args.HmDir)
+    tensors = decode_all(data, decoder=args.Decoder, hm_dir=args.HmDir, vtm_dir=args.VtmDir)
     seconds = time.perf_counter() - t0
     digests = {name: hashlib.md5(np.ascontiguousarray(a, dtype="<f4").tobytes()).hexdigest() for name, a in tensors.items()}
     for name, want in expected.items():

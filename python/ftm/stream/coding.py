@@ -118,7 +118,7 @@ def _named(features: FeaturesLike) -> Dict[str, np.ndarray]:
 def _info(cfg: Config, codec: TensorCodec) -> str:
     # Left out: file names, and what changes how or where, never what, the
     # encoder codes (Threads, HmDir): the stream must not depend on them.
-    local = ("InputFile", "BitstreamFile", "ReconFile", "SummaryFile", "Threads", "HmDir", "BatchedCoding")
+    local = ("InputFile", "BitstreamFile", "ReconFile", "SummaryFile", "Threads", "HmDir", "VtmDir", "BatchedCoding")
     settings = " ".join(f"{k}={v}" for k, v in cfg.as_keys().items() if k not in local)
     name, version = codec.describe()
     return f"ftm {__version__}; encoder {name} {version}; {settings}"
@@ -247,16 +247,18 @@ def tensor_names(data: bytes) -> List[str]:
 
 
 def decode_all(
-    data: bytes, *, decoder: str = "ffmpeg", hm_dir: Optional[str] = None, verify: bool = True
-) -> Dict[str, np.ndarray]:
+    data: bytes, *, decoder: str = "ffmpeg", hm_dir: Optional[str] = None, verify: bool = True,
+    vtm_dir: Optional[str] = None,
+) -> Dict[str, np.ndarray]:  # fmt: skip
     """Every tensor of a .ftm stream, by name, as float32.
 
-    ``decoder`` and ``hm_dir`` choose the video decoder of feature-map
-    records. With ``verify`` (the default) the decoded tensors are checked
-    against the checksums the stream carries, when it carries them.
+    ``decoder``, ``hm_dir`` and ``vtm_dir`` choose the video decoder of
+    feature-map records. With ``verify`` (the default) the decoded tensors
+    are checked against the checksums the stream carries, when it carries them.
     """
     stream = container.parse_stream(bytes(data))
-    decoded = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or "")).decode_many(stream.tensors, verify)
+    options = DecodeOptions(decoder=decoder, hm_dir=hm_dir or "", vtm_dir=vtm_dir or "")
+    decoded = RecordDecoder(options).decode_many(stream.tensors, verify)
     return {record.name: d.features for record, d in zip(stream.tensors, decoded)}
 
 
@@ -271,9 +273,12 @@ def check_hash(record: "container.TensorRecord", codes: np.ndarray, features: np
             )
 
 
-def decode(data: bytes, *, decoder: str = "ffmpeg", hm_dir: Optional[str] = None, verify: bool = True) -> np.ndarray:
+def decode(
+    data: bytes, *, decoder: str = "ffmpeg", hm_dir: Optional[str] = None, verify: bool = True,
+    vtm_dir: Optional[str] = None,
+) -> np.ndarray:  # fmt: skip
     """The tensor of a single-tensor .ftm stream, as float32 (see decode_all for several)."""
-    tensors = decode_all(data, decoder=decoder, hm_dir=hm_dir, verify=verify)
+    tensors = decode_all(data, decoder=decoder, hm_dir=hm_dir, verify=verify, vtm_dir=vtm_dir)
     if len(tensors) != 1:
         raise ValueError(f"the stream holds {len(tensors)} tensors ({', '.join(tensors)}); use ftm.decode_all")
     return next(iter(tensors.values()))

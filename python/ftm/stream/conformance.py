@@ -43,7 +43,9 @@ class StreamCheck:
     rejection: str = ""  # malformed streams: the error they were rejected with
 
 
-def check_stream(path: str, expected: Dict, decoder: str = "ffmpeg", hm_dir: Optional[str] = None) -> StreamCheck:
+def check_stream(
+    path: str, expected: Dict, decoder: str = "ffmpeg", hm_dir: Optional[str] = None, vtm_dir: Optional[str] = None
+) -> StreamCheck:
     """Parse, decode and compare one valid stream with its expected values."""
     check = StreamCheck(os.path.basename(path), passed=False)
     with open(path, "rb") as f:
@@ -57,7 +59,7 @@ def check_stream(path: str, expected: Dict, decoder: str = "ffmpeg", hm_dir: Opt
     want = expected.get("tensors", {})
     if sorted(r.name for r in stream.tensors) != sorted(want):
         check.problems.append(f"tensors {[r.name for r in stream.tensors]}, expected {sorted(want)}")
-    records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or ""))
+    records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or "", vtm_dir=vtm_dir or ""))
     for record in stream.tensors:
         try:
             decoded = records.decode(record)
@@ -77,14 +79,16 @@ def check_stream(path: str, expected: Dict, decoder: str = "ffmpeg", hm_dir: Opt
     return check
 
 
-def check_malformed(path: str, expected_error: str, decoder: str = "ffmpeg", hm_dir: Optional[str] = None) -> StreamCheck:
+def check_malformed(
+    path: str, expected_error: str, decoder: str = "ffmpeg", hm_dir: Optional[str] = None, vtm_dir: Optional[str] = None
+) -> StreamCheck:
     """A malformed stream must be rejected, with ``expected_error`` in the message."""
     check = StreamCheck(os.path.basename(path), passed=False)
     with open(path, "rb") as f:
         data = f.read()
     try:
         stream = container.parse_stream(data)
-        records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or ""))
+        records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or "", vtm_dir=vtm_dir or ""))
         for record in stream.tensors:
             records.decode(record)
     except REJECTIONS as e:
@@ -97,7 +101,9 @@ def check_malformed(path: str, expected_error: str, decoder: str = "ffmpeg", hm_
     return check
 
 
-def check_folder(folder: str, decoder: str = "ffmpeg", hm_dir: Optional[str] = None) -> List[StreamCheck]:
+def check_folder(
+    folder: str, decoder: str = "ffmpeg", hm_dir: Optional[str] = None, vtm_dir: Optional[str] = None
+) -> List[StreamCheck]:
     """Every stream a conformance folder's manifest lists, valid and malformed."""
     manifest_path = os.path.join(folder, MANIFEST)
     if not os.path.isfile(manifest_path):
@@ -105,11 +111,11 @@ def check_folder(folder: str, decoder: str = "ffmpeg", hm_dir: Optional[str] = N
     with open(manifest_path, encoding="utf-8") as f:
         manifest = json.load(f)
     checks = [
-        check_stream(os.path.join(folder, "streams", name), expected, decoder, hm_dir)
+        check_stream(os.path.join(folder, "streams", name), expected, decoder, hm_dir, vtm_dir)
         for name, expected in sorted(manifest["streams"].items())
     ]
     checks += [
-        check_malformed(os.path.join(folder, "malformed", name), entry["error"], decoder, hm_dir)
+        check_malformed(os.path.join(folder, "malformed", name), entry["error"], decoder, hm_dir, vtm_dir)
         for name, entry in sorted(manifest["malformed"].items())
     ]
     return checks

@@ -1,4 +1,11 @@
-"""Raw 4:0:0 video in memory: the layout external tools read and write."""
+"""Raw video in memory: the layouts external tools read and write.
+
+4:0:0 frames are planes of samples one after the other. A 4:2:0 carrier
+(for tools or codecs without 4:0:0) follows each frame's plane with two
+chroma planes of half the width and height, flat at mid-grey 2^(B - 1):
+a flat plane costs the fewest bits and carries nothing; decoders keep the
+luma plane.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,12 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ftm.codecs.video import hevc_syntax
-from ftm.codecs.video.base import frame_dtype
+from ftm.codecs.video import avs2_syntax, hevc_syntax, vvc_syntax
+from ftm.codecs.video.base import AVS2, CODECS, HEVC, VVC, frame_dtype
 from ftm.errors import CodecError
+
+# chroma_format_idc (H.265/H.266 Table 6-1; AVS2's chroma_format numbers 4:2:0 the same) of each chroma format
+_CHROMA_IDC = {400: 0, 420: 1}
 
 
 def raw_dtype(coded_bits: int) -> np.dtype:
@@ -19,6 +29,13 @@ def raw_dtype(coded_bits: int) -> np.dtype:
 def to_raw(frames: np.ndarray, coded_bits: int) -> np.ndarray:
     """Frames as the raw samples of a ``coded_bits`` stream: same values, widened if needed."""
     return np.ascontiguousarray(frames, dtype=raw_dtype(coded_bits))
+
+
+def with_flat_chroma(raw: np.ndarray, coded_bits: int) -> np.ndarray:
+    """4:0:0 frames (F x H x W, even sides) as the samples of 4:2:0 frames with flat chroma planes."""
+    count, height, width = raw.shape
+    chroma = np.full((count, height * width // 2), 1 << (coded_bits - 1), dtype=raw.dtype)
+    return np.concatenate([raw.reshape(count, -1), chroma], axis=1)
 
 
 def pad_to(frames: np.ndarray, min_side: int) -> np.ndarray:
@@ -40,6 +57,7 @@ def from_raw(
     bits: int,
     command: Sequence[str] = (),
     crop: Optional[tuple] = None,
+    chroma_format: int = 400,
 ) -> np.ndarray:
     """Frames from raw samples a tool wrote, checked for size and range.
 
@@ -47,18 +65,21 @@ def from_raw(
     2**bits - 1 after lossy coding; they are clipped to it, the largest value
     the source could hold. At their own depth they cannot exceed it, so one
     that does means a broken tool. ``crop`` = (height, width) keeps the
-    top-left part of larger pictures.
+    top-left part of larger pictures. With ``chroma_format`` 420 the data
+    are 4:2:0 pictures and the frames their luma planes.
     """
     dtype = raw_dtype(coded_bits)
-    expected = count * height * width * dtype.itemsize
+    plane = height * width
+    picture = plane * 3 // 2 if chroma_format == 420 else plane
+    expected = count * picture * dtype.itemsize
     if len(data) != expected:
-        frames_seen = len(data) / (height * width * dtype.itemsize)
+        frames_seen = len(data) / (picture * dtype.itemsize)
         raise CodecError(
             f"{what} wrote {len(data)} bytes, expected {expected} "
             f"({count} frames of {width} x {height} at {coded_bits} bits; got the size of {frames_seen:g} frames)",
             command,
         )
-    frames = np.frombuffer(data, dtype=dtype).reshape(count, height, width)
+    frames = np.frombuffer(data, dtype=dtype).reshape(count, picture)[:, :plane].reshape(count, height, width)
     if crop is not None:
         frames = frames[:, : crop[0], : crop[1]]
     peak = (1 << bits) - 1
@@ -71,10 +92,21 @@ def from_raw(
     return np.array(frames, dtype=frame_dtype(bits), order="C")  # a writable copy, not a view of ``data``
 
 
+_FORMAT_READERS = {HEVC: hevc_syntax.sequence_info, VVC: vvc_syntax.sequence_info, AVS2: avs2_syntax.sequence_info}
+
+
+def stream_format(bitstream: bytes, codec: str = HEVC) -> hevc_syntax.SequenceInfo:
+    """The picture format a ``codec`` stream announces (its SPS or sequence header)."""
+    if codec not in CODECS:
+        raise ValueError(f"codec must be one of {', '.join(CODECS)}, got {codec!r}")
+    return _FORMAT_READERS[codec](bytes(bitstream))
+
+
 def check_stream(
-    bitstream: bytes, num_frames: int, height: int, width: int, bits: int, decoder: str
-) -> hevc_syntax.SequenceInfo:
-    """Check decoder arguments, and that the stream's SPS announces what the caller expects."""
+    bitstream: bytes, num_frames: int, height: int, width: int, bits: int, decoder: str,
+    codec: str = HEVC, chroma_format: int = 400,
+) -> hevc_syntax.SequenceInfo:  # fmt: skip
+    """Check decoder arguments, and that the stream's SPS (or sequence header) announces what the caller expects."""
     if not isinstance(bitstream, (bytes, bytearray, memoryview)):
         raise TypeError(f"bitstream must be bytes, got {type(bitstream).__name__}")
     for name, value in (("num_frames", num_frames), ("height", height), ("width", width), ("bits", bits)):
@@ -82,10 +114,17 @@ def check_stream(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if not 8 <= bits <= 16:
         raise ValueError(f"bits must be in [8, 16], got {bits}")
-    info = hevc_syntax.sequence_info(bytes(bitstream))
-    if info.chroma_format_idc != 0:
-        raise CodecError(f"{decoder}: the stream is not 4:0:0 (chroma_format_idc {info.chroma_format_idc})")
-    if (info.height, info.width) != (height, width):
+    if chroma_format not in _CHROMA_IDC:
+        raise ValueError(f"chroma_format must be 400 or 420, got {chroma_format!r}")
+    info = stream_format(bitstream, codec)
+    if info.chroma_format_idc != _CHROMA_IDC[chroma_format]:
+        raise CodecError(
+            f"{decoder}: the {CODECS[codec]} stream has chroma_format_idc {info.chroma_format_idc}, "
+            f"not {_CHROMA_IDC[chroma_format]} ({chroma_format // 100}:{chroma_format // 10 % 10}:{chroma_format % 10})"
+        )
+    # AVS2 has no cropping window: its pictures may be larger, the frames being their top-left part
+    larger = codec == AVS2 and info.height >= height and info.width >= width
+    if (info.height, info.width) != (height, width) and not larger:
         raise CodecError(
             f"{decoder}: the stream codes {info.width} x {info.height} pictures, expected {width} x {height}"
         )
