@@ -5,10 +5,12 @@
   the video sequence end code (B1).
 * The head of the sequence header (7.1.2.2) up to the sample precision:
   picture size, chroma format, bit depth.
-* :func:`with_end_code`: a video sequence ends with video_sequence_end_code
+* :func:`tidy`: a video sequence ends with video_sequence_end_code
   (7.1.2.1); xavs2 writes it as its last packet, which FFmpeg's libxavs2
   wrapper drops (it discards the packet marked XAVS2_STATE_FLUSH_END), so
-  FTM appends it.
+  FTM appends it. xavs2's user data unit ("xavs2 encoder", 20 bytes a
+  stream) carries nothing a decoder uses (7.2.2.3) and is dropped, as FTM
+  drops x265's encoder-information SEI.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ import re
 from ftm.codecs.video.hevc_syntax import SequenceInfo
 from ftm.errors import CodecError
 
-__all__ = ["END_CODE", "picture_count", "sequence_info", "with_end_code"]
+__all__ = ["END_CODE", "picture_count", "sequence_info", "tidy"]
 
-SEQUENCE_HEADER, END, INTRA_PICTURE, INTER_PICTURE = 0xB0, 0xB1, 0xB3, 0xB6
+SEQUENCE_HEADER, END, USER_DATA, INTRA_PICTURE, INTER_PICTURE = 0xB0, 0xB1, 0xB2, 0xB3, 0xB6
 END_CODE = bytes([0, 0, 1, END])
 MAIN10_PROFILE = 0x22
 _START = re.compile(b"\x00\x00\x01")
@@ -74,7 +76,9 @@ def picture_count(stream: bytes) -> int:
     return sum(code in (INTRA_PICTURE, INTER_PICTURE) for _, code in _units(stream))
 
 
-def with_end_code(stream: bytes) -> bytes:
-    """The stream ending with one video_sequence_end_code (it is added when missing)."""
-    units = _units(stream)
-    return stream if units and units[-1][1] == END and stream.endswith(END_CODE) else stream + END_CODE
+def tidy(stream: bytes) -> bytes:
+    """The stream without user data units, ending with one video_sequence_end_code (added when missing)."""
+    starts = [s - 3 for s, _ in _units(stream)] + [len(stream)]
+    kept = [stream[a:b] for a, b in zip(starts[:-1], starts[1:]) if stream[a + 3] != USER_DATA]
+    out = b"".join(kept)
+    return out if out.endswith(END_CODE) else out + END_CODE

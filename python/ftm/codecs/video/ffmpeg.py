@@ -29,7 +29,7 @@ from ftm.codecs.video.base import (
 from ftm.codecs.video.x265_options import X265Options, ctu_size
 from ftm.errors import CodecError, CodecNotFoundError
 
-__all__ = ["X265FfmpegEncoder", "FfmpegDecoder", "find_ffmpeg", "ffmpeg_version"]
+__all__ = ["X265FfmpegEncoder", "FfmpegDecoder", "find_ffmpeg", "ffmpeg_version", "read_output"]
 
 # Gray pixel formats by coded bit depth; ffmpeg's HEVC decoder outputs 4:0:0
 # streams in exactly these, so naming them asks for no conversion.
@@ -99,6 +99,18 @@ def _probe(exe: str) -> Tuple[str, str, Tuple[int, ...]]:
         )
     depths = tuple(sorted(int(d) for d in re.findall(r"(\d+)bit", build.group(1))))
     return ffmpeg_found.group(1), x265_version.group(1), depths
+
+
+def read_output(path: str, what: str, command) -> bytes:
+    """The stream an encoder wrote to ``path``; CodecError when it wrote nothing."""
+    try:
+        with open(path, "rb") as f:
+            stream = f.read()
+    except FileNotFoundError:
+        stream = b""
+    if not stream:
+        raise CodecError(f"{what} wrote an empty bitstream", command)
+    return stream
 
 
 @functools.lru_cache(maxsize=None)
@@ -248,7 +260,9 @@ class FfmpegDecoder(Decoder):
             for b, n in zip(bitstreams, counts)
         ]
         formats = {(info.bit_depth, info.height, info.width) for info in infos}
-        if len(formats) > 1:  # one raw output format per process
+        # one raw output format per process; AVS2 streams one by one: libdavs2 given several video
+        # sequences back to back returned another sequence's picture for a one-picture sequence
+        if len(formats) > 1 or (codec == AVS2 and len(bitstreams) > 1):
             return [self.decode_sequences([b], [n], height, width, bits, codec, chroma_format)[0]
                     for b, n in zip(bitstreams, counts)]  # fmt: skip
         ((depth, coded_height, coded_width),) = formats
@@ -280,10 +294,9 @@ def _concatenated(bitstreams: List[bytes], codec: str, pictures: int) -> Tuple[b
     sets, so they follow each other as they are. VVC: an end-of-sequence NAL
     unit between two streams makes the next one's first picture start a new
     coded video sequence, as it did alone (a CRA picture would otherwise
-    continue the previous stream's picture order count). AVS2: each stream
-    is a whole video sequence, ending with its end code.
+    continue the previous stream's picture order count). AVS2: one stream.
 
-    An AVS2 input of one picture is followed by a second copy of itself,
+    An AVS2 stream of one picture is followed by a second copy of itself,
     whose picture is decoded and dropped (``extra``): libdavs2 parses a
     picture once the next unit arrives, and ffmpeg's parser attaches the end
     code to the picture before it, so a one-picture input is parsed only when

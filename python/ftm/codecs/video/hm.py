@@ -93,6 +93,7 @@ class HMEncoder(Encoder):
 
     name: ClassVar[str] = "hm"
     stream_id = 2
+    inter_codings = ()  # FTM configures HM all-intra only (cfg/hm/encoder_intra_400.cfg)
     keys = (
         HM_DIR_KEY,
         Key("HmPictureHash", "hm_picture_hash", boolean, "HM writes MD5 picture-hash SEI (25 bytes a picture, counted in the rate)"),

@@ -23,6 +23,12 @@ vvenc settings FTM fixes, and why (measured on EfficientNet-Lite0 features):
   wrote no picture at all for some inputs, and exited with status 0.
 * ``AccessUnitDelimiter=0``, ``ReWriteParamSets=0``: no delimiter before
   each picture, parameter sets once per stream.
+* The stream goes to a file, not to ffmpeg's standard output: the wrapper
+  prints vvenc's messages there ("Configuration warning: IntraPeriod is 1,
+  ..."), which then ended up inside the stream (ffmpeg's VVC decoder skipped
+  them, VTM's rejected the stream).
+* FFmpeg's wrapper gives a coded picture width x height bytes: a 16 x 16
+  picture at QP 6 or less can need more, and the encode fails (said so).
 * Pictures smaller than 16 x 16 (vvenc fails on 8 x 8) are padded by
   repeating the last row and column and cropped by the SPS conformance
   window (``ConformanceWindowMode=3``), so decoders output the frames' size.
@@ -31,7 +37,9 @@ vvenc settings FTM fixes, and why (measured on EfficientNet-Lite0 features):
 from __future__ import annotations
 
 import functools
+import os
 import re
+import tempfile
 from typing import Callable, ClassVar, Dict, Mapping, Optional, Tuple
 
 import numpy as np
@@ -45,7 +53,7 @@ from ftm.codecs.video.base import (
     check_qp,
     check_timeout,
 )
-from ftm.codecs.video.ffmpeg import find_ffmpeg
+from ftm.codecs.video.ffmpeg import find_ffmpeg, read_output
 from ftm.codecs.video.backend_options import PRESET_KEY, check_inter, check_params, check_threads
 from ftm.errors import CodecError, CodecNotFoundError
 
@@ -180,13 +188,13 @@ class VvencEncoder(Encoder):
         params.update(self.vvenc_params)
         return params
 
-    def command(self, height: int, width: int, params: Mapping[str, str]) -> list:
+    def command(self, height: int, width: int, params: Mapping[str, str], output: str) -> list:
         # fmt: off
         return [
             self.exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "rawvideo",
             "-pix_fmt", "yuv420p10le", "-s", f"{width}x{height}", "-r", "25", "-i", "pipe:",
             "-c:v", "libvvenc", "-preset", self.preset, "-qpa", "0",
-            "-vvenc-params", ":".join(f"{k}={v}" for k, v in params.items()), "-f", "vvc", "pipe:",
+            "-vvenc-params", ":".join(f"{k}={v}" for k, v in params.items()), "-f", "vvc", "-y", output,
         ]
         # fmt: on
 
@@ -201,10 +209,22 @@ class VvencEncoder(Encoder):
         samples = raw_frames.pad_to(frames.astype("<u2") << (10 - coded_bits), VVENC_MIN_SIDE)
         padded = samples.shape[1:]
         params = self.params(qp, coded_bits, (padded[0] - height, padded[1] - width))
-        command = self.command(*padded, params)
-        done = external.run("ffmpeg (libvvenc)", command, stdin=raw_frames.with_flat_chroma(samples, 10).tobytes(),
-                            timeout=self.timeout)  # fmt: skip
-        stream = done.stdout
+        with tempfile.TemporaryDirectory(prefix="ftm-vvenc-") as tmp:
+            command = self.command(*padded, params, os.path.join(tmp, "stream.vvc"))
+            try:
+                done = external.run("ffmpeg (libvvenc)", command, timeout=self.timeout,
+                                    stdin=raw_frames.with_flat_chroma(samples, 10).tobytes())  # fmt: skip
+            except CodecError as exc:
+                if "Error submitting video frame" not in exc.stderr_tail:
+                    raise
+                # FFmpeg's wrapper (libavcodec/libvvenc.c) allocates width x height bytes for a coded picture
+                raise CodecError(
+                    f"libvvenc could not code a {padded[1]} x {padded[0]} picture at QP {qp}: FFmpeg's libvvenc "
+                    f"wrapper holds a coded picture in {padded[0] * padded[1]} bytes (width x height), which "
+                    "small pictures at low QPs exceed (16 x 16 at QP 6 or less); use a higher QP",
+                    exc.command, exc.stderr_tail,
+                ) from exc  # fmt: skip
+            stream = read_output(command[-1], "libvvenc", command)
         self._check(stream, count, height, width, coded_bits, command)
         if progress is not None:
             progress(count)

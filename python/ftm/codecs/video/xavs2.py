@@ -18,8 +18,11 @@ What FTM fixes, and why:
   so decoders output the padded pictures and FTM keeps their top-left part
   (SPEC.md 3.6).
 * The stream ends with AVS2's video_sequence_end_code, which xavs2 writes
-  and ffmpeg drops (:mod:`.avs2_syntax`).
+  and ffmpeg drops, and has no user data (:mod:`.avs2_syntax`).
 * Presets (``speed_level``) 0..2: higher levels crashed on small pictures.
+* The stream goes to a file, not to ffmpeg's standard output, where xavs2
+  prints messages ("deprecated parameter: FrameRate = 3") that would end up
+  inside the stream.
 * One thread (``-threads 1``, ``-lcu_row_threads 1``, ``EnableAecThread=0``):
   with more, xavs2's output changes from run to run (the same random-access
   encode gave 1,668 and 1,716 bytes), so the ``Threads`` key does not apply.
@@ -31,7 +34,9 @@ What FTM fixes, and why:
 from __future__ import annotations
 
 import functools
+import os
 import re
+import tempfile
 from typing import Callable, ClassVar, Optional, Tuple
 
 import numpy as np
@@ -39,7 +44,7 @@ import numpy as np
 from ftm.codecs.video import avs2_syntax, external, raw_frames
 from ftm.codecs.video.backend_options import PRESET_KEY, check_inter, check_params
 from ftm.codecs.video.base import AVS2, EncodedVideo, Encoder, check_frames, check_qp, check_timeout
-from ftm.codecs.video.ffmpeg import find_ffmpeg
+from ftm.codecs.video.ffmpeg import find_ffmpeg, read_output
 from ftm.errors import CodecError, CodecNotFoundError
 
 __all__ = ["Xavs2Encoder", "XAVS2_PRESETS", "XAVS2_MIN_SIDE"]
@@ -148,7 +153,7 @@ class Xavs2Encoder(Encoder):
         ffmpeg, xavs2 = _probe(self.exe)
         return f"xavs2 {xavs2} (ffmpeg {ffmpeg})"
 
-    def command(self, height: int, width: int, qp: int) -> list:
+    def command(self, height: int, width: int, qp: int, output: str) -> list:
         if self.intra_period == 1:
             gop, b_pictures = 1, 0
         else:
@@ -161,7 +166,7 @@ class Xavs2Encoder(Encoder):
             "-s", f"{width}x{height}", "-r", "25", "-i", "pipe:", "-c:v", "libxavs2", "-threads", "1",
             "-lcu_row_threads", "1", "-qp", str(qp),
             "-speed_level", self.preset, "-g", str(gop), "-bf", str(b_pictures), "-log_level", "0",
-            "-xavs2-params", ":".join(f"{k}={v}" for k, v in params.items()), "-f", "avs2", "pipe:",
+            "-xavs2-params", ":".join(f"{k}={v}" for k, v in params.items()), "-f", "avs2", "-y", output,
         ]
         # fmt: on
         return command
@@ -175,12 +180,11 @@ class Xavs2Encoder(Encoder):
         count = len(frames)
         samples = raw_frames.pad_to(frames, XAVS2_MIN_SIDE)
         height, width = samples.shape[1:]
-        command = self.command(height, width, qp)
-        done = external.run("ffmpeg (libxavs2)", command, stdin=raw_frames.with_flat_chroma(samples, 8).tobytes(),
-                            timeout=self.timeout)  # fmt: skip
-        if not done.stdout:
-            raise CodecError("libxavs2 wrote an empty bitstream", command, external.tail(done.stderr))
-        stream = avs2_syntax.with_end_code(done.stdout)
+        with tempfile.TemporaryDirectory(prefix="ftm-xavs2-") as tmp:
+            command = self.command(height, width, qp, os.path.join(tmp, "stream.avs2"))
+            done = external.run("ffmpeg (libxavs2)", command, timeout=self.timeout,
+                                stdin=raw_frames.with_flat_chroma(samples, 8).tobytes())  # fmt: skip
+            stream = avs2_syntax.tidy(read_output(command[-1], "libxavs2", command))
         try:
             info = avs2_syntax.sequence_info(stream)
             pictures = avs2_syntax.picture_count(stream)
