@@ -58,14 +58,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     width = max(len("Stream"), *(len(c.name) for c in checks))
     print(f"{'Stream'.ljust(width)}  {'Elements':>8}  {'Tensors':>7}  Result")
     for c in checks:
-        result = "PASS" if c.passed else "FAIL"
-        detail = f"  rejected: {c.rejection}" if c.rejection and c.passed else ""
+        result = "SKIP" if c.skipped else "PASS" if c.passed else "FAIL"
+        detail = f"  rejected: {c.rejection}" if c.rejection and c.passed else f"  {c.skipped}" if c.skipped else ""
         print(f"{c.name.ljust(width)}  {c.elements or '-':>8}  {c.tensors or '-':>7}  {result}{detail}")
         for problem in c.problems:
             print(f"    {problem}")
-    passed = sum(c.passed for c in checks)
-    print(f"{passed} passed, {len(checks) - passed} failed")
-    return 0 if passed == len(checks) else 1
+    skipped = sum(bool(c.skipped) for c in checks)
+    passed = sum(c.passed for c in checks) - skipped
+    print(f"{passed} passed, {len(checks) - passed - skipped} failed" + (f", {skipped} skipped" if skipped else ""))
+    return 0 if passed + skipped == len(checks) else 1
 
 
 def console() -> None:
