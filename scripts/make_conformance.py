@@ -1,13 +1,16 @@
 """Regenerate the conformance streams and their expected values.
 
-    python scripts/make_conformance.py [--out conformance]
+    python scripts/make_conformance.py [--out conformance] [--recode]
 
 This is the only thing that writes conformance/expected.json: tests and
 ftm-conformance read it. Valid streams are coded from fixed inputs (seeded
-random tensors and the bundled real features) with x265 through ffmpeg;
-their expected MD5s come from decoding what was written. Malformed streams
-are valid ones with targeted byte edits, each checked to be rejected with
-its stated error before anything is written.
+random tensors and the bundled real features) with x265, vvenc and xavs2
+through ffmpeg; their expected MD5s come from decoding what was written.
+A valid stream already in the folder is kept byte for byte (streams written
+by earlier versions must go on decoding to the same values) unless
+``--recode`` is given. Malformed streams are valid ones with targeted byte
+edits, each checked to be rejected with its stated error before anything
+is written.
 """
 
 from __future__ import annotations
@@ -94,6 +97,37 @@ VALID: Dict[str, Tuple[str, Callable[[], Dict[str, np.ndarray]], Dict[str, str]]
         lambda: {"early": relu_features((1, 8, 14, 14), 6), "late": relu_features((1, 24, 7, 7), 7)},
         {"QP": "32"},
     ),
+    "vvc_log8_channel_odd_shape": (
+        "VVC (vvenc) in a VIDC box, 4:0:0, log 8-bit, channel packing, 1x5x7x9, QP 22",
+        lambda: {"features": relu_features((1, 5, 7, 9), 10)},
+        {"QP": "22", "Encoder": "vvenc", "Preset": "faster"},
+    ),
+    "vvc_log10_tiled_randomaccess_n3": (
+        "VVC (vvenc) random access (IntraPeriod 16), log 10-bit, tiled 2x3, N = 3, 3x6x5x11, QP 27",
+        lambda: {"features": relu_features((3, 6, 5, 11), 11)},
+        {"QP": "27", "Encoder": "vvenc", "Preset": "faster", "BitDepth": "10", "Packing": "tiled", "IntraPeriod": "16"},
+    ),
+    "vvc_lowdelay_similarity_order": (
+        "VVC (vvenc) low delay, channels in the encoder's similarity order (PACK permutation), 2x12x6x6, QP 32",
+        lambda: {"features": relu_features((2, 12, 6, 6), 12)},
+        {"QP": "32", "Encoder": "vvenc", "Preset": "faster", "IntraPeriod": "8", "InterCoding": "lowdelay",
+         "ChannelOrder": "similarity"},
+    ),
+    "avs2_log8_channel_odd_shape": (
+        "AVS2 (xavs2) in a VIDC box, frames in the luma plane of 4:2:0 pictures padded to 32 x 32, 1x5x7x9, QP 22",
+        lambda: {"features": relu_features((1, 5, 7, 9), 13)},
+        {"QP": "22", "Encoder": "xavs2"},
+    ),
+    "avs2_one_picture_tiled": (
+        "AVS2 (xavs2), one picture (tiled, N = 1): the case libdavs2 through ffmpeg gives no frame for alone, 1x9x7x7, QP 27",
+        lambda: {"features": relu_features((1, 9, 7, 7), 14)},
+        {"QP": "27", "Encoder": "xavs2", "Packing": "tiled"},
+    ),
+    "avs2_minmax_lowdelay_n2": (
+        "AVS2 (xavs2) low delay (IntraPeriod 4), min-max 8-bit, channel packing, 2x6x12x20, QP 37",
+        lambda: {"features": relu_features((2, 6, 12, 20), 15, signed=True)},
+        {"QP": "37", "Encoder": "xavs2", "Quantizer": "minmax", "IntraPeriod": "4", "InterCoding": "lowdelay"},
+    ),
 }
 
 
@@ -124,6 +158,9 @@ def insert_box(data: bytes, before: int, kind: str, payload: bytes) -> bytes:
 def malformed_cases(valid: Dict[str, bytes]) -> Dict[str, Tuple[str, str, bytes]]:
     """name -> (description, expected error text, bytes)."""
     odd, tiled, vec = valid["log8_channel_odd_shape"], valid["log10_tiled_permuted_n2"], valid["vector_l2_floor"]
+    vvc, avs2 = valid["vvc_log8_channel_odd_shape"], valid["avs2_log8_channel_odd_shape"]
+    vvc_at, vvc_size = box_at(vvc, "VIDC")
+    avs2_at, _ = box_at(avs2, "VIDC")
     cabac, cabac_size = box_at(vec, "CABC")
     norm, _ = box_at(vec, "NORM")
     qlog, _ = box_at(odd, "QLOG")
@@ -169,6 +206,19 @@ def malformed_cases(valid: Dict[str, bytes]) -> Dict[str, Tuple[str, str, bytes]
             "HEVC",
             edit(odd, hevc + 3, bytes(hevc_size - 3)),
         ),
+        "vidc_codec_id_3.ftm": ("VIDC codec_id 3", "codec_id: 3 outside [0, 2]", edit(vvc, vvc_at, b"\x03")),
+        "vidc_avs2_4_0_0.ftm": ("AVS2 payload declared 4:0:0", "4:2:0 pictures only", edit(avs2, avs2_at + 1, b"\x00")),
+        "vidc_vvc_qp_64.ftm": ("VIDC VVC qp 64", "qp: 64 outside [0, 63]", edit(vvc, vvc_at + 3, b"\x40")),
+        "vidc_declared_avs2.ftm": (
+            "a VVC payload declared AVS2 (codec_id 2, 4:2:0)",
+            "AVS2",
+            edit(vvc, vvc_at, b"\x02\x01"),
+        ),
+        "vidc_payload_zeroed.ftm": (
+            "the VVC payload overwritten with zeros",
+            "VVC",
+            edit(vvc, vvc_at + 5, bytes(vvc_size - 5)),
+        ),
     }
 
 
@@ -186,12 +236,18 @@ def expected_of(data: bytes) -> Dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="conformance", help="conformance folder (default: ./conformance)")
+    parser.add_argument("--recode", action="store_true", help="code every valid stream again, even those already there")
     args = parser.parse_args()
 
     manifest: Dict = {"generator": "python scripts/make_conformance.py", "ftm_version": ftm.__version__, "streams": {}, "malformed": {}}
     valid: Dict[str, bytes] = {}
     for name, (description, make, keys) in VALID.items():
-        data = encode_tensors(make(), ftm.Config.from_values(keys), progress=False).data
+        existing = os.path.join(args.out, "streams", f"{name}.ftm")
+        if os.path.isfile(existing) and not args.recode:
+            with open(existing, "rb") as f:
+                data = f.read()
+        else:
+            data = encode_tensors(make(), ftm.Config.from_values(keys), progress=False).data
         valid[name] = data
         manifest["streams"][f"{name}.ftm"] = {"description": description, "config": keys, "bytes": len(data), "tensors": expected_of(data)}
 

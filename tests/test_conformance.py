@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from ftm.cli import conformance as conformance_cli
-from ftm.stream.conformance import check_folder
+from ftm.stream.conformance import check_folder, check_malformed, check_stream
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FOLDER = os.path.join(ROOT, "conformance")
@@ -21,7 +21,8 @@ def test_every_conformance_stream_passes():
         manifest = json.load(f)
     assert len(manifest["streams"]) >= 6 and len(manifest["malformed"]) >= 10
     described = " ".join(e["description"] for e in manifest["streams"].values())
-    for needed in ("8-bit", "10-bit", "min-max", "log", "tiled", "channel", "N = 3", "1x1"):
+    for needed in ("8-bit", "10-bit", "min-max", "log", "tiled", "channel", "N = 3", "1x1", "VVC", "AVS2",
+                   "random access", "low delay", "similarity order", "one picture"):
         assert needed in described
 
 
@@ -50,6 +51,17 @@ def test_cli_summary_and_trace(capsys):
     trace = capsys.readouterr().out
     for element in ("magic", "box_type", "bit_depth", "max_log", "pack_mode", "hevc_payload", "codes_md5"):
         assert element in trace
+
+
+def test_streams_a_decoder_cannot_decode_are_skipped_not_failed():
+    with open(os.path.join(FOLDER, "expected.json")) as f:
+        manifest = json.load(f)
+    name = "vvc_log8_channel_odd_shape.ftm"
+    check = check_stream(os.path.join(FOLDER, "streams", name), manifest["streams"][name], decoder="hm")
+    assert check.passed and check.skipped == "the hm decoder does not decode VVC (H.266)" and check.tensors == 1
+    # a stream that breaks the syntax is rejected by the parser whatever the decoder
+    bad = check_malformed(os.path.join(FOLDER, "malformed", "vidc_codec_id_3.ftm"), "codec_id: 3", decoder="hm")
+    assert bad.passed and not bad.skipped
 
 
 def test_missing_folder_is_named():

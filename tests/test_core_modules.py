@@ -26,7 +26,7 @@ TensorRecord Stream validate_stream write_stream parse_stream
 """.split()
 
 # Added since 0.1: in their submodule only (cpp/bindings/module.cpp kNotFlat).
-NEW_NAMES = {"DEFAULT_MAX_LEVELS", "DEFAULT_MAX_STATE_BYTES", "level_state_bytes"}
+NEW_NAMES = {"DEFAULT_MAX_LEVELS", "DEFAULT_MAX_STATE_BYTES", "level_state_bytes", "VideoBox"}
 
 STUBS = Path(ftm.__file__).parent / "_core"
 

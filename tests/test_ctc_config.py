@@ -53,15 +53,22 @@ def test_shipped_default_condition_is_seed_002():
         )  # fmt: skip
 
 
-def test_shipped_compare_config_varies_one_thing_at_a_time():
+def test_shipped_compare_config_changes_what_each_name_says():
     cfg = load_ctc_config([os.path.join(CFG, "ctc_compare.cfg")])
     codecs = {v.name: cfg.codec(v, 22) for v in cfg.variants()}
-    assert list(codecs) == ["x265-log", "hm-log", "x265-minmax", "x265-tiled", "x265-log10"]
+    assert cfg.anchor == "x265-log" and list(codecs)[0] == "x265-log"
     anchor = codecs["x265-log"].as_keys()
     changed = {name: {k for k, v in c.as_keys().items() if anchor[k] != v} for name, c in codecs.items()}
+    inter = {"IntraPeriod"}  # randomaccess is InterCoding's default
     assert changed == {
-        "x265-log": set(), "hm-log": {"Encoder", "HmPictureHash"}, "x265-minmax": {"Quantizer"},
-        "x265-tiled": {"Packing"}, "x265-log10": {"BitDepth"},
+        "x265-log": set(), "x265-minmax": {"Quantizer"}, "x265-log10": {"BitDepth", "QPOffset"},
+        "x265-tiled": {"Packing"}, "x265-ld": inter | {"InterCoding"}, "x265-ra": inter,
+        "x265-ra-reordered": inter | {"ChannelOrder"}, "x265-tiled-reordered": {"Packing", "ChannelOrder"},
+        "x265-tiled-minmax": {"Packing", "Quantizer"},
+        "x265-tiled-minmax10": {"Packing", "Quantizer", "BitDepth", "QPOffset"},
+        "hm-log": {"Encoder", "HmPictureHash"}, "vvenc": {"Encoder"}, "vvenc-ra": {"Encoder"} | inter,
+        "vvenc-tiled": {"Encoder", "Packing"}, "vvenc-tiled-minmax": {"Encoder", "Packing", "Quantizer"},
+        "xavs2": {"Encoder"}, "xavs2-tiled": {"Encoder", "Packing"},
     }  # fmt: skip
 
 
@@ -233,3 +240,29 @@ def test_images_applies_to_the_bundled_set_only(tmp_path):
     folder.mkdir()
     with pytest.raises(ConfigError, match="Images applies to the bundled feature set only"):
         load_ctc_config([], [f"--FeatureSets={folder}", "--Images=4"])
+
+
+def test_anchor_names_a_configuration(tmp_path):
+    path = write(tmp_path, "a.cfg", "Configuration : one\nConfiguration : two Packing=tiled\nAnchor : two\n")
+    assert load_ctc_config([path]).anchor == "two"
+    with pytest.raises(ConfigError, match=r"a.cfg:3: Anchor 'three' is not a configuration; they are one, two"):
+        load_ctc_config([write(tmp_path, "a.cfg", "Configuration : one\nConfiguration : two Packing=tiled\nAnchor : three\n")])
+
+
+def test_bd_rates_against_an_anchor_and_encode_times():
+    from ftm.ctc.reports import bd_rate_rows, format_encode_times
+
+    rows = []
+    for config, scale, seconds in (("a", 1.0, 1.0), ("b", 0.5, 3.0), ("c", 0.8, 2.0)):
+        for qp, fidelity in ((22, 0.9), (32, 0.7), (42, 0.4)):
+            rows.append({"feature_set": "s", "layer": "l", "configuration": config, "status": "ok", "qp": qp,
+                         "compressed_bytes": scale * 1000 / (qp - 20), "f_classification": fidelity,
+                         "f_retrieval": fidelity, "encode_seconds": seconds})  # fmt: skip
+    against = bd_rate_rows(rows, anchor="b")
+    assert [(r["anchor"], r["test"]) for r in against] == [("b", "a"), ("b", "c")]
+    assert against[0]["bd_rate_cls"] == pytest.approx(100.0)  # a needs twice b's bytes at equal fidelity
+    assert [(r["anchor"], r["test"]) for r in bd_rate_rows(rows)] == [("a", "b"), ("a", "c"), ("b", "c")]
+    table = format_encode_times(rows, "a")
+    assert "| b | 9.0 | 3.00 | 3.00 |" in table and "| c | 6.0 | 2.00 | 2.00 |" in table
+    rows[-1]["status"] = "failed"
+    assert "| c | n/a | n/a | n/a |" in format_encode_times(rows, "a")

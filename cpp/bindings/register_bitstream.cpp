@@ -82,6 +82,21 @@ void register_bitstream(py::module_& m) {
       .def_property(
           "payload", [](const HevcBox& h) { return to_bytes(h.payload); },
           [](HevcBox& h, const py::bytes& b) { h.payload = from_bytes(b); });
+  // codec_id and chroma_format_idc as the integers of the syntax (SPEC.md 3.6); validation checks their range
+  py::class_<VideoBox>(m, "VideoBox")
+      .def(py::init<>())
+      .def_property(
+          "codec_id", [](const VideoBox& v) { return static_cast<int>(v.codec_id); },
+          [](VideoBox& v, std::uint8_t id) { v.codec_id = static_cast<VideoCodec>(id); })
+      .def_property(
+          "chroma_format_idc", [](const VideoBox& v) { return static_cast<int>(v.chroma_format_idc); },
+          [](VideoBox& v, std::uint8_t idc) { v.chroma_format_idc = static_cast<ChromaFormat>(idc); })
+      .def_readwrite("coded_bit_depth", &VideoBox::coded_bit_depth)
+      .def_readwrite("qp", &VideoBox::qp)
+      .def_readwrite("encoder_id", &VideoBox::encoder_id)
+      .def_property(
+          "payload", [](const VideoBox& v) { return to_bytes(v.payload); },
+          [](VideoBox& v, const py::bytes& b) { v.payload = from_bytes(b); });
   py::class_<ScalarQuantBox>(m, "ScalarQuantBox")
       .def(py::init<>())
       .def_readwrite("qp", &ScalarQuantBox::qp)
@@ -108,6 +123,7 @@ void register_bitstream(py::module_& m) {
       .def_readwrite("minmax_quant", &TensorRecord::minmax_quant)
       .def_readwrite("pack", &TensorRecord::pack)
       .def_readwrite("hevc", &TensorRecord::hevc)
+      .def_readwrite("video", &TensorRecord::video)
       .def_readwrite("scalar_quant", &TensorRecord::scalar_quant)
       .def_readwrite("hash", &TensorRecord::hash)
       .def_readwrite("info", &TensorRecord::info)

@@ -167,6 +167,18 @@ void parse_hevc(Reader& in, TensorRecord& r) {
   r.hevc = std::move(h);
 }
 
+void parse_vidc(Reader& in, TensorRecord& r) {
+  VideoBox v;
+  // the enums hold any byte: the validation names an out-of-range value with its offset
+  v.codec_id = static_cast<VideoCodec>(in.u8("codec_id"));
+  v.chroma_format_idc = static_cast<ChromaFormat>(in.u8("chroma_format_idc"));
+  v.coded_bit_depth = static_cast<std::uint8_t>(in.u8("coded_bit_depth"));
+  v.qp = static_cast<std::int8_t>(in.i8("qp"));
+  v.encoder_id = static_cast<std::uint8_t>(in.u8("encoder_id"));
+  v.payload = in.bytes("video_payload", in.left());
+  r.video = std::move(v);
+}
+
 void parse_qscl(Reader& in, TensorRecord& r) {
   ScalarQuantBox q;
   q.qp = static_cast<std::int8_t>(in.i8("qp"));
@@ -199,7 +211,7 @@ int critical_rank(std::uint32_t t, FeatureKind kind) {
   if (kind == FeatureKind::kMap) {
     if (t == kQlog || t == kQmmx) return 1;
     if (t == kPack) return 2;
-    if (t == kHevc) return 3;
+    if (t == kHevc || t == kVidc) return 3;  // one payload box: HEVC or VIDC
   } else {
     if (t == kQscl) return 1;
     if (t == kNorm) return 2;
@@ -274,6 +286,7 @@ Stream parse_stream(const std::uint8_t* data, std::size_t size, std::vector<Synt
         else if (type == kQmmx) parse_qmmx(in, r);
         else if (type == kPack) parse_pack(in, r);
         else if (type == kHevc) parse_hevc(in, r);
+        else if (type == kVidc) parse_vidc(in, r);
         else if (type == kQscl) parse_qscl(in, r);
         else if (type == kNorm) parse_norm(in, r);
         else if (type == kCabc) r.cabac = in.bytes("level_payload", in.left());

@@ -22,7 +22,8 @@ constexpr std::uint32_t fourcc(const char (&s)[5]) {
          static_cast<std::uint32_t>(static_cast<unsigned char>(s[3])) << 24;
 }
 inline constexpr std::uint32_t kTens = fourcc("TENS"), kQlog = fourcc("QLOG"), kQmmx = fourcc("QMMX"),
-                               kPack = fourcc("PACK"), kHevc = fourcc("HEVC"), kQscl = fourcc("QSCL"),
+                               kPack = fourcc("PACK"), kHevc = fourcc("HEVC"), kVidc = fourcc("VIDC"),
+                               kQscl = fourcc("QSCL"),
                                kNorm = fourcc("NORM"), kCabc = fourcc("CABC"), kHash = fourcc("hash"),
                                kInfo = fourcc("info"), kFend = fourcc("FEND");
 inline constexpr std::uint8_t kMagic[4] = {0x46, 0x54, 0x4D, 0x1A};

@@ -63,6 +63,25 @@ void validate_header(const Where& w, const TensorRecord& r) {
   if (count > kMaxTensorElements) fail(w, "dim", "tensor has more than 2^31 elements");
 }
 
+// SPEC.md 3.6: the codecs a VIDC box carries, with the chroma formats, bit depths and QPs each allows.
+void validate_video(Where w, const TensorRecord& r) {
+  w.box = "VIDC";
+  const auto& v = *r.video;
+  const int codec = static_cast<int>(v.codec_id), chroma = static_cast<int>(v.chroma_format_idc);
+  check_range(w, "codec_id", codec, 0, 2);
+  check_range(w, "chroma_format_idc", chroma, 0, 1);
+  if (v.codec_id == VideoCodec::kHevc && v.chroma_format_idc == ChromaFormat::k400)
+    fail(w, "chroma_format_idc", "0 with codec_id 0: a 4:0:0 HEVC payload is carried in an HEVC box");
+  if (v.codec_id == VideoCodec::kAvs2 && v.chroma_format_idc == ChromaFormat::k400)
+    fail(w, "chroma_format_idc", "0 with codec_id 2: AVS2's profiles code 4:2:0 pictures only");
+  const int max_depth = v.codec_id == VideoCodec::kAvs2 ? 10 : kMaxBits;  // AVS2: Main (8) and Main 10
+  check_range(w, "coded_bit_depth", v.coded_bit_depth, quant_bit_depth(r), max_depth);
+  const int depth = v.coded_bit_depth;
+  if (v.codec_id == VideoCodec::kAvs2) check_range(w, "qp", v.qp, 0, 63 + 8 * (depth - 8));
+  else check_range(w, "qp", v.qp, -6 * (depth - 8), v.codec_id == VideoCodec::kVvc ? 63 : 51);
+  if (v.payload.empty()) fail(w, "video_payload", "is empty");
+}
+
 void validate_map(Where w, const TensorRecord& r) {
   if (!r.log_quant == !r.minmax_quant) {
     w.box = "QLOG/QMMX";
@@ -124,8 +143,16 @@ void validate_map(Where w, const TensorRecord& r) {
   } catch (const std::invalid_argument& e) {
     fail(w, "", e.what());
   }
+  if (r.hevc && r.video) {
+    w.box = "VIDC";
+    fail(w, "", "present beside an HEVC box: a record has one payload box");
+  }
+  if (r.video) {
+    validate_video(w, r);
+    return;
+  }
   w.box = "HEVC";
-  if (!r.hevc) fail(w, "", "missing");
+  if (!r.hevc) fail(w, "", "missing (or VIDC)");
   const auto& h = *r.hevc;
   check_range(w, "coded_bit_depth", h.coded_bit_depth, quant_bit_depth(r), kMaxBits);
   check_range(w, "qp", h.qp, -6 * (h.coded_bit_depth - 8), 51);
@@ -133,8 +160,8 @@ void validate_map(Where w, const TensorRecord& r) {
 }
 
 void validate_vector(Where w, const TensorRecord& r) {
-  if (r.log_quant || r.minmax_quant || r.pack || r.hevc)
-    fail(w, "", "a feature vector carries no QLOG, QMMX, PACK or HEVC box");
+  if (r.log_quant || r.minmax_quant || r.pack || r.hevc || r.video)
+    fail(w, "", "a feature vector carries no QLOG, QMMX, PACK, HEVC or VIDC box");
   w.box = "QSCL";
   if (!r.scalar_quant) fail(w, "", "missing");
   const auto& q = *r.scalar_quant;

@@ -83,6 +83,16 @@ void write_record(Writer& w, const TensorRecord& r) {
     w.bytes(r.hevc->payload.data(), r.hevc->payload.size());
     w.end_box(box);
   }
+  if (r.video) {
+    box = w.begin_box(kVidc);
+    w.u8(static_cast<std::uint32_t>(r.video->codec_id));
+    w.u8(static_cast<std::uint32_t>(r.video->chroma_format_idc));
+    w.u8(r.video->coded_bit_depth);
+    w.u8(static_cast<std::uint8_t>(r.video->qp));
+    w.u8(r.video->encoder_id);
+    w.bytes(r.video->payload.data(), r.video->payload.size());
+    w.end_box(box);
+  }
   if (r.scalar_quant) {
     box = w.begin_box(kQscl);
     w.u8(static_cast<std::uint8_t>(r.scalar_quant->qp));

@@ -2,6 +2,7 @@
 // kind of malformed stream without reading out of bounds.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -235,6 +236,105 @@ TEST(Bitstream, ChecksEveryConstraint) {
   EXPECT_NE(validate_error({r}).find("must be ancillary"), std::string::npos);
 }
 
+// Inserts a raw box before the end box of a valid stream.
+Bytes append_box(Bytes b, const char* type, const Bytes& payload) {
+  Bytes box;
+  const auto n = static_cast<std::uint32_t>(payload.size());
+  for (int i = 0; i < 4; ++i) box.push_back(static_cast<std::uint8_t>(n >> (8 * i)));
+  for (int i = 0; i < 4; ++i) box.push_back(static_cast<std::uint8_t>(type[i]));
+  box.insert(box.end(), payload.begin(), payload.end());
+  b.insert(b.end() - 8, box.begin(), box.end());
+  return b;
+}
+
+ftm::TensorRecord video_record(ftm::VideoCodec codec, ftm::ChromaFormat chroma) {
+  auto r = map_record();
+  r.hevc.reset();
+  ftm::VideoBox v;
+  v.codec_id = codec;
+  v.chroma_format_idc = chroma;
+  v.coded_bit_depth = 10;
+  v.qp = 60;
+  v.encoder_id = 3;
+  v.payload = {0, 0, 1, 0xb0, 0x20};
+  r.video = v;
+  return r;
+}
+
+TEST(Bitstream, VideoBoxRoundTripsAndIsLaidOutAsSpecified) {
+  ftm::Stream s;
+  s.tensors = {video_record(ftm::VideoCodec::kAvs2, ftm::ChromaFormat::k420)};
+  const Bytes b = ftm::write_stream(s);
+  const ftm::Stream back = ftm::parse_stream(b.data(), b.size());
+  const auto& v = *back.tensors[0].video;
+  EXPECT_FALSE(back.tensors[0].hevc.has_value());
+  EXPECT_EQ(v.codec_id, ftm::VideoCodec::kAvs2);
+  EXPECT_EQ(v.chroma_format_idc, ftm::ChromaFormat::k420);
+  EXPECT_EQ(v.qp, 60);
+  EXPECT_EQ(v.payload, (Bytes{0, 0, 1, 0xb0, 0x20}));
+  EXPECT_EQ(ftm::write_stream(back), b);
+  // box_size 10, 'VIDC', codec_id, chroma_format_idc, coded_bit_depth, qp, encoder_id, payload
+  const Bytes box = {10, 0, 0, 0, 'V', 'I', 'D', 'C', 2, 1, 10, 60, 3, 0, 0, 1, 0xb0, 0x20};
+  EXPECT_NE(std::search(b.begin(), b.end(), box.begin(), box.end()), b.end());
+}
+
+TEST(Bitstream, VideoBoxConstraints) {
+  using C = ftm::VideoCodec;
+  using F = ftm::ChromaFormat;
+  EXPECT_EQ(validate_error({video_record(C::kVvc, F::k400)}), "no error");
+  auto hevc420 = video_record(C::kHevc, F::k420);
+  hevc420.video->qp = 22;
+  EXPECT_EQ(validate_error({hevc420}), "no error");
+  EXPECT_NE(validate_error({video_record(C::kHevc, F::k400)}).find("carried in an HEVC box"), std::string::npos);
+  EXPECT_NE(validate_error({video_record(C::kAvs2, F::k400)}).find("4:2:0 pictures only"), std::string::npos);
+  EXPECT_NE(validate_error({video_record(static_cast<C>(3), F::k400)}).find("codec_id: 3 outside [0, 2]"),
+            std::string::npos);
+  EXPECT_NE(validate_error({video_record(C::kVvc, static_cast<F>(2))}).find("chroma_format_idc: 2 outside [0, 1]"),
+            std::string::npos);
+  auto r = video_record(C::kVvc, F::k400);
+  r.video->qp = 64;
+  EXPECT_NE(validate_error({r}).find("VIDC, qp: 64 outside [-12, 63]"), std::string::npos);
+  r = video_record(C::kHevc, F::k420);
+  EXPECT_NE(validate_error({r}).find("qp: 60 outside [-12, 51]"), std::string::npos);
+  r = video_record(C::kAvs2, F::k420);
+  r.video->qp = 80;
+  EXPECT_NE(validate_error({r}).find("qp: 80 outside [0, 79]"), std::string::npos);
+  r.video->qp = 20;
+  r.video->coded_bit_depth = 12;
+  EXPECT_NE(validate_error({r}).find("coded_bit_depth: 12 outside [8, 10]"), std::string::npos);
+  r = video_record(C::kVvc, F::k400);
+  r.video->payload.clear();
+  EXPECT_NE(validate_error({r}).find("video_payload: is empty"), std::string::npos);
+  r = video_record(C::kVvc, F::k400);
+  r.hevc = map_record().hevc;
+  EXPECT_NE(validate_error({r}).find("one payload box"), std::string::npos);
+  r = map_record();
+  r.hevc.reset();
+  EXPECT_NE(validate_error({r}).find("HEVC: missing"), std::string::npos);
+  auto v = vector_record();
+  v.video = video_record(C::kVvc, F::k400).video;
+  EXPECT_NE(validate_error({v}).find("VIDC box"), std::string::npos);
+}
+
+TEST(Bitstream, VideoBoxIsParsedWithBoundsChecks) {
+  ftm::Stream s;
+  s.tensors = {video_record(ftm::VideoCodec::kVvc, ftm::ChromaFormat::k400)};
+  Bytes b = ftm::write_stream(s);
+  const std::string vidc = "VIDC";
+  auto at = std::search(b.begin(), b.end(), vidc.begin(), vidc.end()) - b.begin();
+  for (std::uint8_t size : {0, 3, 4, 5}) {  // cut before each field and before the payload
+    Bytes cut = b;
+    cut[static_cast<std::size_t>(at) - 4] = size;
+    cut.erase(cut.begin() + at + 4 + size, cut.begin() + at + 4 + 10);
+    EXPECT_NE(parse_error(cut), "no error") << int(size);
+  }
+  Bytes bad = b;
+  bad[static_cast<std::size_t>(at) + 4] = 7;  // codec_id
+  EXPECT_NE(parse_error(bad).find("codec_id: 7 outside [0, 2]"), std::string::npos);
+  // a second payload box after the first is out of order
+  EXPECT_NE(parse_error(append_box(b, "VIDC", {1, 0, 10, 0, 0, 1})).find("out of order or repeated"), std::string::npos);
+}
+
 TEST(Bitstream, TextMustBeUtf8) {
   auto r = map_record("caf\xc3\xa9");  // "café": valid
   EXPECT_EQ(validate_error({r}), "no error");
@@ -252,17 +352,6 @@ TEST(Bitstream, EmptyVectorSetsAreValid) {
   s.tensors = {vector_record(0, 128)};
   const Bytes b = ftm::write_stream(s);
   EXPECT_EQ(ftm::parse_stream(b.data(), b.size()).tensors[0].dims[0], 0u);
-}
-
-// Inserts a raw box before the end box of a valid stream.
-Bytes append_box(Bytes b, const char* type, const Bytes& payload) {
-  Bytes box;
-  const auto n = static_cast<std::uint32_t>(payload.size());
-  for (int i = 0; i < 4; ++i) box.push_back(static_cast<std::uint8_t>(n >> (8 * i)));
-  for (int i = 0; i < 4; ++i) box.push_back(static_cast<std::uint8_t>(type[i]));
-  box.insert(box.end(), payload.begin(), payload.end());
-  b.insert(b.end() - 8, box.begin(), box.end());
-  return b;
 }
 
 TEST(Bitstream, AncillaryBoxesAreSkippedAndCriticalOnesRejected) {
@@ -291,6 +380,12 @@ TEST(Bitstream, TraceListsEverySyntaxElement) {
   for (const char* name : {"bit_depth", "nonnegative_flag", "offset", "max_log"}) EXPECT_TRUE(has("QLOG", name)) << name;
   for (const char* name : {"pack_mode", "grid_rows", "grid_cols", "permutation_flag", "channel_index"}) EXPECT_TRUE(has("PACK", name)) << name;
   for (const char* name : {"coded_bit_depth", "qp", "encoder_id", "hevc_payload"}) EXPECT_TRUE(has("HEVC", name)) << name;
+  ftm::Stream video;
+  video.tensors = {video_record(ftm::VideoCodec::kVvc, ftm::ChromaFormat::k400)};
+  const Bytes vb = ftm::write_stream(video);
+  ftm::parse_stream(vb.data(), vb.size(), &trace);
+  for (const char* name : {"codec_id", "chroma_format_idc", "coded_bit_depth", "qp", "encoder_id", "video_payload"})
+    EXPECT_TRUE(has("VIDC", name)) << name;
   for (const char* name : {"qp", "reconstruction", "normalization"}) EXPECT_TRUE(has("QSCL", name)) << name;
   EXPECT_TRUE(has("NORM", "norm"));
   EXPECT_TRUE(has("CABC", "level_payload"));

@@ -1,6 +1,6 @@
 // The .ftm container: writing, parsing and checking the syntax of
-// conformance/SPEC.md. Payloads (HEVC, entropy-coded levels) are carried as
-// opaque bytes; decoding them is the job of the codecs.
+// conformance/SPEC.md. Payloads (HEVC, VVC, AVS2, entropy-coded levels) are
+// carried as opaque bytes; decoding them is the job of the codecs.
 #pragma once
 
 #include <array>
@@ -56,6 +56,20 @@ struct HevcBox {  // 'HEVC'
   std::vector<std::uint8_t> payload;
 };
 
+// Codecs of a VIDC payload (SPEC.md 3.6); a 4:0:0 HEVC payload uses the HEVC box.
+enum class VideoCodec : std::uint8_t { kHevc = 0, kVvc = 1, kAvs2 = 2 };
+// Chroma format of a VIDC payload: 4:0:0, or 4:2:0 whose luma plane carries the frames.
+enum class ChromaFormat : std::uint8_t { k400 = 0, k420 = 1 };
+
+struct VideoBox {  // 'VIDC'
+  VideoCodec codec_id = VideoCodec::kVvc;
+  ChromaFormat chroma_format_idc = ChromaFormat::k400;
+  std::uint8_t coded_bit_depth = 8;
+  std::int8_t qp = 0;
+  std::uint8_t encoder_id = 255;
+  std::vector<std::uint8_t> payload;
+};
+
 struct ScalarQuantBox {  // 'QSCL'
   std::int8_t qp = 0;
   std::uint8_t reconstruction = 0;  // 0 floor, 1 midpoint
@@ -83,6 +97,7 @@ struct TensorRecord {
   std::optional<MinMaxQuantBox> minmax_quant;
   std::optional<PackBox> pack;
   std::optional<HevcBox> hevc;
+  std::optional<VideoBox> video;  // instead of hevc, for the other codecs and 4:2:0 carriers
   std::optional<ScalarQuantBox> scalar_quant;
   std::optional<std::vector<float>> norms;
   std::optional<std::vector<std::uint8_t>> cabac;

@@ -48,6 +48,15 @@ class HevcBox:
     payload: bytes
     def __init__(self) -> None: ...
 
+class VideoBox:
+    codec_id: int  # 0 HEVC (4:2:0 only), 1 VVC, 2 AVS2
+    chroma_format_idc: int  # 0: 4:0:0; 1: 4:2:0, the luma plane carries the frames
+    coded_bit_depth: int
+    qp: int
+    encoder_id: int
+    payload: bytes
+    def __init__(self) -> None: ...
+
 class ScalarQuantBox:
     qp: int
     reconstruction: int
@@ -70,6 +79,7 @@ class TensorRecord:
     minmax_quant: Optional[MinMaxQuantBox]
     pack: Optional[PackBox]
     hevc: Optional[HevcBox]
+    video: Optional[VideoBox]
     scalar_quant: Optional[ScalarQuantBox]
     hash: Optional[HashBox]
     info: Optional[str]

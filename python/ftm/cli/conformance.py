@@ -27,6 +27,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--trace", metavar="FILE", help="print every syntax element of one stream, HM-trace style, and exit")
     p.add_argument("--Decoder", choices=sorted(DECODERS), default="ffmpeg", help="video decoder back end of feature-map records")
     p.add_argument("--HmDir", default=None, metavar="DIR", help="folder of HM's TAppDecoder (default: $FTM_HM_DIR)")
+    p.add_argument("--VtmDir", default=None, metavar="DIR", help="folder of VTM's DecoderApp (default: $FTM_VTM_DIR)")
     return p
 
 
@@ -53,20 +54,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser().parse_args(argv)
     if args.trace:
         return print_trace(args.trace)
-    checks = check_folder(args.folder or default_folder(), args.Decoder, args.HmDir)
+    checks = check_folder(args.folder or default_folder(), args.Decoder, args.HmDir, args.VtmDir)
     width = max(len("Stream"), *(len(c.name) for c in checks))
     print(f"{'Stream'.ljust(width)}  {'Elements':>8}  {'Tensors':>7}  Result")
     for c in checks:
-        result = "PASS" if c.passed else "FAIL"
-        detail = f"  rejected: {c.rejection}" if c.rejection and c.passed else ""
+        result = "SKIP" if c.skipped else "PASS" if c.passed else "FAIL"
+        detail = f"  rejected: {c.rejection}" if c.rejection and c.passed else f"  {c.skipped}" if c.skipped else ""
         print(f"{c.name.ljust(width)}  {c.elements or '-':>8}  {c.tensors or '-':>7}  {result}{detail}")
         for problem in c.problems:
             print(f"    {problem}")
         for note in c.notes:
             print(f"    note: {note}")
-    passed = sum(c.passed for c in checks)
-    print(f"{passed} passed, {len(checks) - passed} failed")
-    return 0 if passed == len(checks) else 1
+    skipped = sum(bool(c.skipped) for c in checks)
+    passed = sum(c.passed for c in checks) - skipped
+    print(f"{passed} passed, {len(checks) - passed - skipped} failed" + (f", {skipped} skipped" if skipped else ""))
+    return 0 if passed + skipped == len(checks) else 1
 
 
 def console() -> None:

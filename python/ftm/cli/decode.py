@@ -40,6 +40,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--verify-md5", action="append", default=[], metavar="[NAME=]HEX", help="expected MD5 of a decoded float32 tensor (repeatable)")
     p.add_argument("--Decoder", choices=sorted(DECODERS), default="ffmpeg", help="video decoder back end of feature-map records")
     p.add_argument("--HmDir", default=None, metavar="DIR", help="folder of HM's TAppDecoder (default: $FTM_HM_DIR)")
+    p.add_argument("--VtmDir", default=None, metavar="DIR", help="folder of VTM's DecoderApp (default: $FTM_VTM_DIR)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     d = DecodeLimits()
     p.add_argument("--max-elements", type=_count, default=d.max_elements, metavar="N",
@@ -115,7 +116,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     t0 = time.perf_counter()
     limits = DecodeLimits.unlimited() if args.no_limits else DecodeLimits(args.max_elements, args.max_memory, args.timeout)
     tensors = decode_all(
-        data, decoder=args.Decoder, hm_dir=args.HmDir,
+        data, decoder=args.Decoder, hm_dir=args.HmDir, vtm_dir=args.VtmDir,
         max_elements=limits.max_elements, max_memory=limits.max_memory, timeout=limits.timeout,
     )  # fmt: skip
     seconds = time.perf_counter() - t0

@@ -96,11 +96,13 @@ class DecodeOptions:
     """Decoder-side choices: none of them changes what a conforming stream decodes to.
 
     ``decoder`` is the video decoder back end of feature-map records (a name
-    in :data:`ftm.codecs.video.DECODERS`); ``hm_dir`` the folder of HM's
-    binaries when that decoder is ``hm`` (empty: $FTM_HM_DIR); ``limits``
-    what decoding may cost (:class:`DecodeLimits`).
+    in :data:`ftm.codecs.video.DECODERS`); ``hm_dir`` and ``vtm_dir`` the
+    folders of HM's and VTM's binaries when that decoder is ``hm`` or ``vtm``
+    (empty: $FTM_HM_DIR, $FTM_VTM_DIR); ``limits`` what decoding may cost
+    (:class:`DecodeLimits`).
     """
 
     decoder: str = "ffmpeg"
     hm_dir: str = ""
     limits: DecodeLimits = field(default_factory=DecodeLimits)
+    vtm_dir: str = ""

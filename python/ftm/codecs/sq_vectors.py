@@ -184,7 +184,7 @@ def vectors_from_levels(levels: np.ndarray, payload: VectorPayload) -> np.ndarra
 
 
 def _payload_of(record: "container.TensorRecord") -> VectorPayload:
-    """The payload a vector record's QSCL, NORM and CABC boxes carry (SPEC.md 3.6-3.8)."""
+    """The payload a vector record's QSCL, NORM and CABC boxes carry (SPEC.md 3.7-3.9)."""
     q = record.scalar_quant
     n, d = record.dims
     return VectorPayload(

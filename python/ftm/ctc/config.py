@@ -143,6 +143,8 @@ CTC_KEYS: Tuple[Key, ...] = (
     Key("QPs", "qps", _qps, "QPs of the matrix, comma-separated"),
     Key("CodecConfig", "codec_config", _files, "codec config files every configuration starts from (comma-separated; empty: FTM's defaults)"),
     Key("Configuration", "configurations", _variant, "NAME Key=Value ...: one configuration of the matrix (repeat the key for more)", repeat=True),
+    Key("Anchor", "anchor", plain_text,
+        "configuration every other one is compared with in bd_rates.md, with encode times (empty: every pair)"),
     Key("BatchSize", "batch_size", _positive, "images per batch when running the rest of the network"),
     Key("CodingUnit", "coding_unit", choice_of("image", "set"),
         "image: each image's feature is one coded sequence with its own quantizer (seed 002 3.1); "
@@ -165,6 +167,7 @@ class CtcConfig:
     qps: Tuple[int, ...] = (12, 22, 32, 42)
     codec_config: Tuple[str, ...] = ()
     configurations: Tuple[CodecVariant, ...] = ()
+    anchor: str = ""
     batch_size: int = 32
     coding_unit: str = "image"
     sources: Tuple[str, ...] = ()
@@ -200,6 +203,9 @@ class CtcConfig:
         names = [v.name for v in self.variants()]
         if len(set(names)) != len(names):
             raise ConfigError(f"configuration names must be distinct, got {names}")
+        if self.anchor and self.anchor not in names:
+            raise ConfigError(f"{self.where('anchor')}: Anchor {self.anchor!r} is not a configuration; "
+                              f"they are {', '.join(names)}")  # fmt: skip
         for variant in self.variants():
             for qp in self.qps:
                 self.codec(variant, qp)

@@ -27,7 +27,7 @@ __all__ = ["Job", "expand_jobs", "job_cost", "codec_settings"]
 JOB_FORMAT = 1  # bump when the meaning of a job's result changes, so old records are not reused
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.+-]")
 # Keys that never change a job's result, or are set per job by the runner.
-_NOT_IN_DIGEST = ("InputFile", "BitstreamFile", "ReconFile", "SummaryFile", "Threads", "HmDir", "BatchedCoding")
+_NOT_IN_DIGEST = ("InputFile", "BitstreamFile", "ReconFile", "SummaryFile", "Threads", "HmDir", "VtmDir", "BatchedCoding")
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ __all__ = [
     "TASKS",
     "bd_rate_rows",
     "format_bd_markdown",
+    "format_encode_times",
     "format_summary",
     "format_table3",
     "result_rows",
@@ -175,10 +176,11 @@ def _bd(fn, anchor, test) -> Optional[float]:
     return value if math.isfinite(value) else None
 
 
-def bd_rate_rows(rows: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def bd_rate_rows(rows: Sequence[Dict[str, Any]], anchor: str = "") -> List[Dict[str, Any]]:
     """BD-rate and BD-fidelity between every two configurations, per feature set, layer and task.
 
-    The anchor of a pair is the configuration listed first. Rates are the
+    The anchor of a pair is the configuration listed first, or ``anchor``,
+    which is then paired with every other configuration only. Rates are the
     compressed bytes (both code the same tensor, so this is the compression
     rate up to a constant); interpolation is pchip (:func:`ftm.metrics.bd_rate`).
     None where a curve has fewer than two distinct points or the curves do
@@ -187,9 +189,13 @@ def bd_rate_rows(rows: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
     from ftm.metrics import bd_fidelity, bd_rate
 
     configurations = _ordered(r["configuration"] for r in rows)
+    if anchor:
+        pairs = [(anchor, c) for c in configurations if c != anchor]
+    else:
+        pairs = list(itertools.combinations(configurations, 2))
     out = []
     for feature_set in _ordered(r["feature_set"] for r in rows):
-        for anchor, test in itertools.combinations(configurations, 2):
+        for anchor, test in pairs:
             for layer in _ordered(r["layer"] for r in rows if r["feature_set"] == feature_set):
                 cell = {"feature_set": feature_set, "layer": layer, "anchor": anchor, "test": test}
                 for key, short, _ in TASKS:
@@ -221,6 +227,34 @@ def format_bd_markdown(bd_rows: Sequence[Dict[str, Any]]) -> str:
             cells += [_na(row[f"bd_rate_{s.lower()}"], "{:+.2f}") for _, s, _ in TASKS]
             cells += [_na(row[f"bd_fidelity_{s.lower()}"], "{:+.4f}") for _, s, _ in TASKS]
             lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def format_encode_times(rows: Sequence[Dict[str, Any]], anchor: str) -> str:
+    """Encode seconds of each configuration (summed over its jobs: every image, QP and layer) against the anchor's."""
+    configurations = _ordered(r["configuration"] for r in rows)
+    layers = _ordered(r["layer"] for r in rows)
+
+    def seconds(configuration: str, layer: Optional[str] = None) -> Optional[float]:
+        picked = [r for r in rows if r["configuration"] == configuration and layer in (None, r["layer"])]
+        if not picked or any(r["status"] != "ok" or r.get("encode_seconds") is None for r in picked):
+            return None
+        return sum(float(r["encode_seconds"]) for r in picked)
+
+    lines = ["", f"## Encode time against {anchor}", "",
+             "FTM's encode of each job (quantization, packing and the external encoder; summed over the jobs of",
+             "a configuration, every QP), and its ratio to the anchor's. The jobs ran side by side on a shared",
+             "machine: ratios are rough.", ""]  # fmt: skip
+    header = ["Configuration", "Encode (s)", "x anchor"] + [f"x anchor {layer}" for layer in layers]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join([" --- "] + [" ---: "] * (len(header) - 1)) + "|")
+    base = {layer: seconds(anchor, layer) for layer in [None, *layers]}
+    for configuration in configurations:
+        cells = [configuration, _na(seconds(configuration), "{:.1f}")]
+        for layer in [None, *layers]:
+            mine = seconds(configuration, layer)
+            cells.append("n/a" if mine is None or not base[layer] else f"{mine / base[layer]:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

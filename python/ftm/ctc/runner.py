@@ -37,6 +37,7 @@ from ftm.ctc.provenance import collect_provenance
 from ftm.ctc.reports import (
     bd_rate_rows,
     format_bd_markdown,
+    format_encode_times,
     format_summary,
     format_table3,
     result_rows,
@@ -177,7 +178,7 @@ def write_reports(
     """Every report of the output folder, from the records; their paths (and "_rows", the result rows)."""
     rows = result_rows(jobs, records)
     configurations = list(dict.fromkeys(r["configuration"] for r in rows))
-    bd_rows = bd_rate_rows(rows) if len(configurations) > 1 else []
+    bd_rows = bd_rate_rows(rows, cfg.anchor) if len(configurations) > 1 else []
     summary = {
         "jobs": len(rows),
         "ok": sum(1 for r in rows if r["status"] == "ok"),
@@ -199,7 +200,7 @@ def write_reports(
     put("results.json", results_json(rows, bd_rows, summary))
     put("table3.md", format_table3(rows, cfg.qps))
     if bd_rows:
-        put("bd_rates.md", format_bd_markdown(bd_rows))
+        put("bd_rates.md", format_bd_markdown(bd_rows) + (format_encode_times(rows, cfg.anchor) if cfg.anchor else ""))
     put("summary.txt", format_summary(rows))
     try:
         paths["plots"] = write_plots(rows, out / "plots")

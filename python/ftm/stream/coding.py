@@ -119,7 +119,7 @@ def _named(features: FeaturesLike) -> Dict[str, np.ndarray]:
 def _info(cfg: Config, codec: TensorCodec) -> str:
     # Left out: file names, and what changes how or where, never what, the
     # encoder codes (Threads, HmDir): the stream must not depend on them.
-    local = ("InputFile", "BitstreamFile", "ReconFile", "SummaryFile", "Threads", "HmDir", "BatchedCoding")
+    local = ("InputFile", "BitstreamFile", "ReconFile", "SummaryFile", "Threads", "HmDir", "VtmDir", "BatchedCoding")
     settings = " ".join(f"{k}={v}" for k, v in cfg.as_keys().items() if k not in local)
     name, version = codec.describe()
     return f"ftm {__version__}; encoder {name} {version}; {settings}"
@@ -274,12 +274,13 @@ def decode_all(
     max_elements: Optional[int] = _DEFAULT.max_elements,
     max_memory: Optional[int] = _DEFAULT.max_memory,
     timeout: Optional[float] = _DEFAULT.timeout,
+    vtm_dir: Optional[str] = None,
 ) -> Dict[str, np.ndarray]:
     """Every tensor of a .ftm stream, by name, as float32.
 
-    ``decoder`` and ``hm_dir`` choose the video decoder of feature-map
-    records. With ``verify`` (the default) the decoded tensors are checked
-    against the checksums the stream carries, when it carries them.
+    ``decoder``, ``hm_dir`` and ``vtm_dir`` choose the video decoder of
+    feature-map records. With ``verify`` (the default) the decoded tensors
+    are checked against the checksums the stream carries, when it carries them.
     ``max_elements``, ``max_memory`` and ``timeout`` are the decode limits
     (:class:`ftm.codecs.options.DecodeLimits`: 2^28 elements per record,
     2 GiB per stream, 600 s per external decoder run); ``None`` lifts one.
@@ -288,7 +289,7 @@ def decode_all(
     """
     limits = DecodeLimits(max_elements, max_memory, timeout)
     stream = container.parse_stream(bytes(data))
-    options = DecodeOptions(decoder=decoder, hm_dir=hm_dir or "", limits=limits)
+    options = DecodeOptions(decoder=decoder, hm_dir=hm_dir or "", limits=limits, vtm_dir=vtm_dir or "")
     decoded = RecordDecoder(options).decode_many(stream.tensors, verify)
     return {record.name: d.features for record, d in zip(stream.tensors, decoded)}
 
@@ -321,11 +322,12 @@ def decode(
     max_elements: Optional[int] = _DEFAULT.max_elements,
     max_memory: Optional[int] = _DEFAULT.max_memory,
     timeout: Optional[float] = _DEFAULT.timeout,
+    vtm_dir: Optional[str] = None,
 ) -> np.ndarray:
     """The tensor of a single-tensor .ftm stream, as float32 (see decode_all for several and the limits)."""
     tensors = decode_all(
         data, decoder=decoder, hm_dir=hm_dir, verify=verify, max_elements=max_elements, max_memory=max_memory,
-        timeout=timeout,
+        timeout=timeout, vtm_dir=vtm_dir,
     )  # fmt: skip
     if len(tensors) != 1:
         raise ValueError(f"the stream holds {len(tensors)} tensors ({', '.join(tensors)}); use ftm.decode_all")

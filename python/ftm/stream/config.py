@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ftm.codecs import CODECS, codec_named
 from ftm.codecs.video import DECODERS, ENCODERS
@@ -90,13 +90,16 @@ class Config:
     minmax_high: Optional[float] = None
     packing: str = "channel"
     tile_grid: Optional[Tuple[int, int]] = None
-    channel_order: Optional[Tuple[int, ...]] = None
+    channel_order: Union[None, str, Tuple[int, ...]] = None
     encoder: str = "x265-ffmpeg"
     decoder: str = "ffmpeg"
     qp: int = 22
+    qp_offset: int = 0
     preset: str = ""
     intra_period: int = 1
+    inter_coding: str = "randomaccess"
     hm_dir: str = ""
+    vtm_dir: str = ""
     hm_picture_hash: bool = True
     threads: int = 0
     batched_coding: bool = True

@@ -1,6 +1,6 @@
 """What every tensor record shares, whatever codes its payload: the checks
-on the source tensor, the record's header fields (SPEC.md 3.2), the
-checksums of the decoded tensor (SPEC.md 3.9) and the reconstruction error
+on the source tensor, the record's header fields (SPEC.md 3.1), the
+checksums of the decoded tensor (SPEC.md 3.10) and the reconstruction error
 the summary reports."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ SOURCE_DTYPES = {
 
 
 def md5(a: np.ndarray) -> bytes:
-    """MD5 of an array's little-endian bytes in C order (SPEC.md 3.9)."""
+    """MD5 of an array's little-endian bytes in C order (SPEC.md 3.10)."""
     return hashlib.md5(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes()).digest()
 
 

@@ -13,18 +13,24 @@
 Encoders (``make_encoder(name, **options)``; options in each class's doc):
 
 * ``x265-ffmpeg`` (default): libx265 through imageio-ffmpeg's ffmpeg;
-  codes at 8, 10 or 12 bits.
+  HEVC at 8, 10 or 12 bits.
 * ``x265``: the x265 command-line encoder on PATH; same settings.
-* ``hm``: HM's TAppEncoder, from ``hm_dir`` or $FTM_HM_DIR; codes at the
+* ``hm``: HM's TAppEncoder, from ``hm_dir`` or $FTM_HM_DIR; HEVC at the
   samples' own bit depth (8..16; above 12 needs an HM built for it).
+* ``vvenc``: VVC through libvvenc in imageio-ffmpeg's ffmpeg; 8 or 10 bits.
+* ``xavs2``: AVS2 through libxavs2 in imageio-ffmpeg's ffmpeg; 8 bits, as the
+  luma plane of 4:2:0 pictures.
+* ``vtm``: VTM's EncoderApp (VVC reference software), from ``vtm_dir`` or
+  $FTM_VTM_DIR; VVC at the samples' own bit depth.
 
-Decoders: ``ffmpeg`` (default), ``hm``, and ``libde265`` (dec265, a
-cross-check decoder that shares no code with the encoders).
+Decoders: ``ffmpeg`` (default: HEVC, VVC, AVS2 through libdavs2), ``hm``
+(HEVC), ``vtm`` (VVC), and ``libde265`` (dec265, an HEVC cross-check
+decoder that shares no code with the encoders).
 
 Every back end codes the frames unchanged at the smallest bit depth it
-supports that holds them, with one QP for every picture, all intra by
-default. QPs run over HEVC's range at the coded bit depth,
-[-6 * (coded_bits - 8), 51].
+supports that holds them, at a fixed QP, all intra by default; with an
+intra period above 1, as random access or low delay. Each class's
+``qp_limits`` gives its QP range (HEVC: [-6 * (coded_bits - 8), 51]).
 """
 
 from __future__ import annotations
@@ -32,6 +38,11 @@ from __future__ import annotations
 from typing import Callable, Dict, Type
 
 from ftm.codecs.video.base import (
+    AVS2,
+    CODECS,
+    HEVC,
+    INTER_CODINGS,
+    VVC,
     DecodedVideo,
     Decoder,
     EncodedVideo,
@@ -41,10 +52,15 @@ from ftm.codecs.video.base import (
 from ftm.codecs.video.ffmpeg import FfmpegDecoder, X265FfmpegEncoder
 from ftm.codecs.video.hm import HMDecoder, HMEncoder
 from ftm.codecs.video.libde265 import Dec265Decoder
+from ftm.codecs.video.vtm import VTMDecoder, VTMEncoder
+from ftm.codecs.video.vvenc import VvencEncoder
 from ftm.codecs.video.x265_cli import X265Encoder
+from ftm.codecs.video.xavs2 import Xavs2Encoder
 from ftm.errors import CodecError, CodecNotFoundError
 
 __all__ = [
+    "AVS2",
+    "CODECS",
     "CodecError",
     "CodecNotFoundError",
     "DEFAULT_DECODER",
@@ -58,9 +74,16 @@ __all__ = [
     "Encoder",
     "FfmpegDecoder",
     "HMDecoder",
+    "HEVC",
     "HMEncoder",
+    "INTER_CODINGS",
+    "VTMDecoder",
+    "VTMEncoder",
+    "VVC",
+    "VvencEncoder",
     "X265Encoder",
     "X265FfmpegEncoder",
+    "Xavs2Encoder",
     "make_decoder",
     "make_encoder",
     "qp_range",
@@ -69,8 +92,10 @@ __all__ = [
 # The registries: the single source of back-end names for configs (Encoder,
 # Decoder), command lines and --help-keys. A new back end is one class in its
 # own module, added here.
-ENCODERS: Dict[str, Type[Encoder]] = {cls.name: cls for cls in (X265FfmpegEncoder, X265Encoder, HMEncoder)}
-DECODERS: Dict[str, Type[Decoder]] = {cls.name: cls for cls in (FfmpegDecoder, HMDecoder, Dec265Decoder)}
+ENCODERS: Dict[str, Type[Encoder]] = {
+    cls.name: cls for cls in (X265FfmpegEncoder, X265Encoder, HMEncoder, VvencEncoder, Xavs2Encoder, VTMEncoder)
+}
+DECODERS: Dict[str, Type[Decoder]] = {cls.name: cls for cls in (FfmpegDecoder, HMDecoder, VTMDecoder, Dec265Decoder)}
 DEFAULT_ENCODER = X265FfmpegEncoder.name
 DEFAULT_DECODER = FfmpegDecoder.name
 

@@ -1,10 +1,14 @@
-"""The interface every HEVC back end implements, its errors, and input checks.
+"""The interface every video back end implements, its errors, and input checks.
 
 An encoder takes 4:0:0 frames as :func:`ftm.pack` returns them (F x H x W,
 sides multiples of 8, uint8 for 8-bit samples, little-endian uint16 above)
 and codes them unchanged (no shift) at the smallest bit depth it supports
 that is at least the samples' bit depth. A decoder returns the frames in the
 same layout.
+
+The payload is HEVC, VVC or AVS2 (:data:`CODECS`), as 4:0:0 pictures or, for
+codecs or tools without 4:0:0, as the luma plane of 4:2:0 pictures whose
+chroma planes are flat (``chroma_format`` 420; SPEC.md 3.6).
 """
 
 from __future__ import annotations
@@ -20,14 +24,19 @@ from ftm.errors import CodecError, CodecNotFoundError
 from ftm.settings import Key
 
 __all__ = [
+    "AVS2",
+    "CODECS",
     "CodecError",
     "CodecNotFoundError",
     "DecodedVideo",
     "Decoder",
     "EncodedVideo",
     "Encoder",
+    "HEVC",
+    "INTER_CODINGS",
     "MAX_SAMPLE_BITS",
     "TIMEOUT_HINT",
+    "VVC",
     "check_frames",
     "check_qp",
     "check_timeout",
@@ -40,14 +49,27 @@ MAX_SAMPLE_BITS = 16  # HEVC's range extensions stop at 16-bit samples
 # Ends a decoder's timeout message: the limit, and how to lift it.
 TIMEOUT_HINT = " (the decode timeout: ftm.decode(..., timeout=None) or ftm-decode --timeout 0 lifts it)"
 
+HEVC, VVC, AVS2 = "hevc", "vvc", "avs2"
+#: The payload codecs, by name: their full names, for messages.
+CODECS = {HEVC: "HEVC (H.265)", VVC: "VVC (H.266)", AVS2: "AVS2 (IEEE 1857.4)"}
+#: Chroma formats of a payload: 4:0:0, or 4:2:0 whose luma plane carries the frames.
+CHROMA_FORMATS = (400, 420)
+#: Prediction structures when IntraPeriod > 1: random access (pictures reordered,
+#: hierarchical B) and low delay (pictures coded in input order, each referring
+#: to earlier ones only).
+INTER_CODINGS = ("randomaccess", "lowdelay")
+
 
 @dataclass(frozen=True)
 class EncodedVideo:
     """What an encoder produced.
 
-    ``bitstream`` is the HEVC Annex-B elementary stream exactly as it is to be
-    stored: its length is the rate. ``reconstruction`` is the encoder's own
-    reconstructed frames, present only when the back end was asked for it.
+    ``bitstream`` is the elementary stream (HEVC and VVC: Annex B byte
+    streams; AVS2: a start-code byte stream) exactly as it is to be stored:
+    its length is the rate. ``codec`` and ``chroma_format`` say what it is
+    (a 420 payload carries the frames in its luma plane). ``reconstruction``
+    is the encoder's own reconstructed frames, present only when the back
+    end was asked for it.
     """
 
     bitstream: bytes
@@ -56,6 +78,8 @@ class EncodedVideo:
     coded_bits: int
     seconds: float
     reconstruction: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
+    codec: str = HEVC
+    chroma_format: int = 400
 
 
 @dataclass(frozen=True)
@@ -67,17 +91,23 @@ class DecodedVideo:
 
 
 class Encoder(abc.ABC):
-    """One external HEVC encoder: raw 4:0:0 frames at ``bits`` and a QP in, bitstream out.
+    """One external video encoder: raw 4:0:0 frames at ``bits`` and a QP in, bitstream out.
 
     ``name`` is the back end's name in the registry (``Encoder : name`` in a
     config); ``keys`` are the configuration keys that only this back end
-    reads, which :meth:`from_config` turns into constructor options.
+    reads, which :meth:`from_config` turns into constructor options;
+    ``codec`` is what it writes; ``inter_codings`` the prediction structures
+    it offers when the intra period is above 1 (empty: all-intra only).
     """
 
     name: ClassVar[str]
     keys: ClassVar[Tuple[Key, ...]] = ()
-    #: The HEVC box's informative encoder_id (SPEC.md 3.5); 255: another encoder.
+    codec: ClassVar[str] = HEVC
+    inter_codings: ClassVar[Tuple[str, ...]] = INTER_CODINGS
+    #: The payload box's informative encoder_id (SPEC.md 3.5, 3.6); 255: another encoder.
     stream_id: ClassVar[int] = 255
+    #: What :meth:`qp_limits` is, for messages.
+    qp_range_name: ClassVar[str] = "HEVC's range"
     #: Bit depths the back end can code at, ascending; samples of ``bits`` are
     #: coded at the first entry >= bits.
     coded_depths: Tuple[int, ...]
@@ -121,12 +151,27 @@ class Encoder(abc.ABC):
         """The bit depth samples of ``bits`` bits are coded at; CodecError if none fits."""
         return coded_bit_depth(self.name, bits, self.coded_depths)
 
+    @classmethod
+    def qp_limits(cls, coded_bits: int) -> Tuple[int, int]:
+        """The QPs the back end takes at a coded bit depth (HEVC's range unless the class says otherwise)."""
+        return qp_range(coded_bits)
+
+    @classmethod
+    def nominal_depth(cls, bits: int) -> int:
+        """The coded bit depth of ``bits``-bit samples as far as a configuration can tell (no tool run)."""
+        return bits
+
 
 class Decoder(abc.ABC):
-    """One HEVC decoder: bitstream in, raw 4:0:0 frames out."""
+    """One video decoder: bitstream in, raw 4:0:0 frames out.
+
+    ``codecs`` are the payload codecs it decodes; :meth:`decode` of another
+    is a CodecError naming the decoders that do.
+    """
 
     name: ClassVar[str]
     keys: ClassVar[Tuple[Key, ...]] = ()
+    codecs: ClassVar[Tuple[str, ...]] = (HEVC,)
 
     @classmethod
     def from_options(cls, options: DecodeOptions) -> "Decoder":
@@ -134,18 +179,36 @@ class Decoder(abc.ABC):
         return cls(timeout=options.limits.timeout)
 
     @abc.abstractmethod
-    def decode(self, bitstream: bytes, num_frames: int, height: int, width: int, bits: int) -> DecodedVideo:
-        """Decode exactly ``num_frames`` frames of ``height`` x ``width`` samples of ``bits`` bits."""
+    def decode(
+        self, bitstream: bytes, num_frames: int, height: int, width: int, bits: int,
+        codec: str = HEVC, chroma_format: int = 400,
+    ) -> DecodedVideo:  # fmt: skip
+        """Decode exactly ``num_frames`` frames of ``height`` x ``width`` samples of ``bits`` bits.
+
+        ``codec`` and ``chroma_format`` say what the payload is (from the
+        record); a 420 payload's frames are the luma planes of its pictures.
+        """
 
     def decode_sequences(
-        self, bitstreams: Sequence[bytes], counts: Sequence[int], height: int, width: int, bits: int
-    ) -> List[DecodedVideo]:
+        self, bitstreams: Sequence[bytes], counts: Sequence[int], height: int, width: int, bits: int,
+        codec: str = HEVC, chroma_format: int = 400,
+    ) -> List[DecodedVideo]:  # fmt: skip
         """Decode several standalone streams of one picture format (``counts[i]`` frames each).
 
         The same frames as :meth:`decode` of each; back ends that can run one
         process for all of them.
         """
-        return [self.decode(b, n, height, width, bits) for b, n in zip(bitstreams, counts)]
+        return [self.decode(b, n, height, width, bits, codec, chroma_format) for b, n in zip(bitstreams, counts)]
+
+    def check_codec(self, codec: str) -> None:
+        """CodecError unless this decoder decodes ``codec`` payloads."""
+        if codec not in CODECS:
+            raise ValueError(f"codec must be one of {', '.join(CODECS)}, got {codec!r}")
+        if codec not in self.codecs:
+            raise CodecError(
+                f"the {self.name} decoder decodes {', '.join(CODECS[c] for c in self.codecs)} payloads; "
+                f"this one is {CODECS[codec]}: choose a decoder that decodes it (Decoder, --Decoder)"
+            )
 
     @abc.abstractmethod
     def version(self) -> str:
@@ -188,10 +251,11 @@ def qp_range(coded_bits: int) -> Tuple[int, int]:
     return -6 * (coded_bits - 8), 51
 
 
-def check_qp(qp: int, coded_bits: int) -> int:
+def check_qp(qp: int, coded_bits: int, limits: Optional[Tuple[int, int]] = None) -> int:
+    """``qp`` checked against ``limits`` (default: HEVC's range at ``coded_bits``)."""
     if isinstance(qp, bool) or not isinstance(qp, (int, np.integer)):
         raise TypeError(f"qp must be an integer, got {type(qp).__name__}")
-    lo, hi = qp_range(coded_bits)
+    lo, hi = limits if limits is not None else qp_range(coded_bits)
     if not lo <= qp <= hi:
         raise ValueError(f"qp must be in [{lo}, {hi}] at a coded bit depth of {coded_bits}, got {qp}")
     return int(qp)

@@ -1,4 +1,4 @@
-"""libx265 through ffmpeg (the default encoder) and ffmpeg's HEVC decoder.
+"""libx265 through ffmpeg (the default encoder) and ffmpeg's decoders (HEVC, VVC, AVS2).
 
 The ffmpeg binary is the one the ``imageio-ffmpeg`` package ships (or the
 one its IMAGEIO_FFMPEG_EXE environment variable names, or ``ffmpeg=``).
@@ -15,9 +15,13 @@ from typing import Callable, ClassVar, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ftm.codecs.video import batching, external, raw_frames
+from ftm.codecs.video import batching, external, raw_frames, vvc_syntax
 from ftm.codecs.video.base import (
+    AVS2,
+    CODECS,
+    HEVC,
     TIMEOUT_HINT,
+    VVC,
     DecodedVideo,
     Decoder,
     Encoder,
@@ -26,7 +30,7 @@ from ftm.codecs.video.base import (
 from ftm.codecs.video.x265_options import X265Options, ctu_size
 from ftm.errors import CodecError, CodecNotFoundError, PayloadError
 
-__all__ = ["X265FfmpegEncoder", "FfmpegDecoder", "find_ffmpeg"]
+__all__ = ["X265FfmpegEncoder", "FfmpegDecoder", "find_ffmpeg", "ffmpeg_version", "read_output"]
 
 # Gray pixel formats by coded bit depth; ffmpeg's HEVC decoder outputs 4:0:0
 # streams in exactly these, so naming them asks for no conversion.
@@ -87,19 +91,31 @@ def _probe(exe: str) -> Tuple[str, str, Tuple[int, ...]]:
             exc.stderr_tail,
         ) from exc
     text = err.decode("utf-8", errors="replace")
-    ffmpeg_version = re.search(r"ffmpeg version (\S+)", text)
+    ffmpeg_found = re.search(r"ffmpeg version (\S+)", text)
     x265_version = re.search(r"HEVC encoder version (\S+)", text)
     build = re.search(r"build info .*?((?:\d+bit\+?)+)\s*$", text, re.MULTILINE)
-    if not (ffmpeg_version and x265_version and build):
+    if not (ffmpeg_found and x265_version and build):
         raise CodecError(
             "could not read ffmpeg's and libx265's versions from a probe encode", command, external.tail(err)
         )
     depths = tuple(sorted(int(d) for d in re.findall(r"(\d+)bit", build.group(1))))
-    return ffmpeg_version.group(1), x265_version.group(1), depths
+    return ffmpeg_found.group(1), x265_version.group(1), depths
+
+
+def read_output(path: str, what: str, command) -> bytes:
+    """The stream an encoder wrote to ``path``; CodecError when it wrote nothing."""
+    try:
+        with open(path, "rb") as f:
+            stream = f.read()
+    except FileNotFoundError:
+        stream = b""
+    if not stream:
+        raise CodecError(f"{what} wrote an empty bitstream", command)
+    return stream
 
 
 @functools.lru_cache(maxsize=None)
-def _ffmpeg_version(exe: str) -> str:
+def ffmpeg_version(exe: str) -> str:
     command = [exe, "-hide_banner", "-version"]
     out = external.run("ffmpeg -version", command).stdout
     found = re.search(r"ffmpeg version (\S+)", out.decode("utf-8", errors="replace"))
@@ -119,6 +135,8 @@ class X265FfmpegEncoder(X265Options, Encoder):
             that rate-distortion decisions minimise squared error, as HM's do);
             None for x265's untuned defaults.
         intra_period: distance between intra pictures (default 1: all intra).
+        inter_coding: ``"randomaccess"`` (x265's B pictures) or ``"lowdelay"``
+            (P pictures only, in input order), when intra_period > 1.
         picture_hash: add an MD5 decoded-picture-hash SEI to every picture
             (default False: it costs about 25 bytes a picture).
         threads: x265 worker threads (default: x265's choice).
@@ -136,13 +154,14 @@ class X265FfmpegEncoder(X265Options, Encoder):
         preset: str = "slower",
         tune: Optional[str] = "psnr",
         intra_period: int = 1,
+        inter_coding: str = "randomaccess",
         picture_hash: bool = False,
         threads: Optional[int] = None,
         x265_params: Optional[Mapping[str, object]] = None,
         ffmpeg: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> None:
-        self._set_x265_options(preset, tune, intra_period, picture_hash, threads, x265_params)
+        self._set_x265_options(preset, tune, intra_period, picture_hash, threads, x265_params, inter_coding)
         self.timeout = check_timeout(timeout)
         self.exe = find_ffmpeg(ffmpeg)
         self._ffmpeg = _ffmpeg_python()
@@ -153,8 +172,8 @@ class X265FfmpegEncoder(X265Options, Encoder):
         return _probe(self.exe)[2]
 
     def version(self) -> str:
-        ffmpeg_version, x265_version, _ = _probe(self.exe)
-        return f"libx265 {x265_version} (ffmpeg {ffmpeg_version})"
+        ffmpeg_release, x265_version, _ = _probe(self.exe)
+        return f"libx265 {x265_version} (ffmpeg {ffmpeg_release})"
 
     def command(self, height: int, width: int, coded_bits: int, qp: int) -> list:
         params = self.x265_settings(qp)
@@ -199,14 +218,21 @@ def _report_frames(progress: Callable[[int], None], line: bytes) -> None:
             pass  # a line this ffmpeg writes differently: progress is informative only
 
 
+# What ffmpeg is told about each payload: its input format, and the decoder when not the format's default.
+_INPUT = {HEVC: ["-f", "hevc"], VVC: ["-f", "vvc"], AVS2: ["-c:v", "libdavs2", "-f", "avs2"]}
+# 4:2:0 pixel formats by coded bit depth (the carriers of vvenc and xavs2); ffmpeg's VVC decoder and
+# libdavs2 output exactly these
+_YUV420 = {8: "yuv420p", 10: "yuv420p10le", 12: "yuv420p12le"}
+
+
 class FfmpegDecoder(Decoder):
-    """ffmpeg's HEVC decoder (the default decoder).
+    """ffmpeg's decoders: HEVC, VVC (its native decoder) and AVS2 (libdavs2); the default decoder.
 
     Decoding errors are fatal (``-err_detect explode``) rather than concealed,
-    and MD5 picture-hash SEI messages are checked when a stream carries them;
-    either is a :class:`ftm.errors.PayloadError`, and so is a stream that
-    decodes to more frames than declared (ffmpeg is stopped at the first
-    byte past them).
+    and HEVC's MD5 picture-hash SEI messages are checked when a stream carries
+    them; either is a :class:`ftm.errors.PayloadError`, and so is a stream
+    that decodes to more pictures than declared (ffmpeg is stopped at the
+    first byte past them).
 
     Options:
         ffmpeg: path of the ffmpeg binary (default: imageio-ffmpeg's).
@@ -215,6 +241,7 @@ class FfmpegDecoder(Decoder):
     """
 
     name: ClassVar[str] = "ffmpeg"
+    codecs = (HEVC, VVC, AVS2)
 
     @classmethod
     def from_options(cls, options) -> "FfmpegDecoder":
@@ -225,40 +252,77 @@ class FfmpegDecoder(Decoder):
         self.timeout = check_timeout(timeout)
 
     def version(self) -> str:
-        return _ffmpeg_version(self.exe)
+        return ffmpeg_version(self.exe)
 
-    def decode(self, bitstream: bytes, num_frames: int, height: int, width: int, bits: int) -> DecodedVideo:
-        return self.decode_sequences([bitstream], [num_frames], height, width, bits)[0]
+    def decode(self, bitstream, num_frames, height, width, bits, codec=HEVC, chroma_format=400) -> DecodedVideo:
+        return self.decode_sequences([bitstream], [num_frames], height, width, bits, codec, chroma_format)[0]
 
     def decode_sequences(
-        self, bitstreams: Sequence[bytes], counts: Sequence[int], height: int, width: int, bits: int
-    ) -> List[DecodedVideo]:
+        self, bitstreams: Sequence[bytes], counts: Sequence[int], height: int, width: int, bits: int,
+        codec: str = HEVC, chroma_format: int = 400,
+    ) -> List[DecodedVideo]:  # fmt: skip
         """One ffmpeg process for all the streams: each is checked, then they are decoded back to back."""
-        infos = [raw_frames.check_stream(b, n, height, width, bits, self.name) for b, n in zip(bitstreams, counts)]
-        depths = {info.bit_depth for info in infos}
-        if len(depths) > 1:  # one raw output format per process
-            return [self.decode_sequences([b], [n], height, width, bits)[0] for b, n in zip(bitstreams, counts)]
-        (depth,) = depths
-        if depth not in _GRAY:
-            raise CodecError(f"ffmpeg decodes 4:0:0 streams of {sorted(_GRAY)} bits; this one is coded at {depth}")
+        self.check_codec(codec)
+        infos = [
+            raw_frames.check_stream(b, n, height, width, bits, self.name, codec, chroma_format)
+            for b, n in zip(bitstreams, counts)
+        ]
+        formats = {(info.bit_depth, info.height, info.width) for info in infos}
+        # one raw output format per process; AVS2 streams one by one: libdavs2 given several video
+        # sequences back to back returned another sequence's picture for a one-picture sequence
+        if len(formats) > 1 or (codec == AVS2 and len(bitstreams) > 1):
+            return [self.decode_sequences([b], [n], height, width, bits, codec, chroma_format)[0]
+                    for b, n in zip(bitstreams, counts)]  # fmt: skip
+        ((depth, coded_height, coded_width),) = formats
+        pixel_formats = _GRAY if chroma_format == 400 else _YUV420
+        if depth not in pixel_formats:
+            raise CodecError(f"ffmpeg decodes {CODECS[codec]} {chroma_format} streams of {sorted(pixel_formats)} "
+                             f"bits; this one is coded at {depth}")  # fmt: skip
         # fmt: off
         command = [
             self.exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-xerror",
-            "-err_detect", "crccheck+explode", "-f", "hevc", "-i", "pipe:",
-            "-f", "rawvideo", "-pix_fmt", _GRAY[depth], "pipe:",
+            "-err_detect", "crccheck+explode", *_INPUT[codec], "-i", "pipe:",
+            "-f", "rawvideo", "-pix_fmt", pixel_formats[depth], "pipe:",
         ]
         # fmt: on
-        stream = b"".join(bytes(b) for b in bitstreams)  # each begins with its parameter sets and an IDR picture
+        stream, extra = _concatenated(list(bitstreams), codec, sum(counts))
+        what = f"ffmpeg ({CODECS[codec]} decoder)"
         total = sum(counts)
-        # Exactly the declared frames are read: one byte more stops ffmpeg (a
-        # frame bomb costs one frame's decoding, not all of them).
+        # Exactly the declared pictures are read: one byte more stops ffmpeg (a
+        # picture bomb costs one picture's decoding, not all of them).
         done = external.run(
-            "ffmpeg (HEVC decoder)", command, stdin=stream, error=PayloadError,
+            what, command, stdin=stream, error=PayloadError,
             timeout=None if self.timeout is None else self.timeout * len(bitstreams),
-            timeout_hint=TIMEOUT_HINT, stdout_size=raw_frames.raw_size(total, height, width, depth),
+            timeout_hint=TIMEOUT_HINT,
+            stdout_size=raw_frames.raw_size(total + extra, coded_height, coded_width, depth, chroma_format),
         )  # fmt: skip
-        frames = raw_frames.from_raw(
-            done.stdout, "ffmpeg (HEVC decoder)", total, height, width, depth, bits, command, error=PayloadError
-        )
+        frames = raw_frames.from_raw(done.stdout, what, total + extra, coded_height, coded_width, depth, bits, command,
+                                     crop=(height, width), error=PayloadError, chroma_format=chroma_format)[:total]  # fmt: skip
         # the process's time, shared out by frames: what each stream would take is not measurable apart
         return [DecodedVideo(part, done.seconds * len(part) / total) for part in batching.split_frames(frames, counts)]
+
+
+def _concatenated(bitstreams: List[bytes], codec: str, pictures: int) -> Tuple[bytes, int]:
+    """The decoder's input for several standalone streams, and how many pictures in it are extra.
+
+    HEVC: FTM's streams each begin with an IDR picture and its parameter
+    sets, so they follow each other as they are. VVC: an end-of-sequence NAL
+    unit between two streams makes the next one's first picture start a new
+    coded video sequence, as it did alone (a CRA picture would otherwise
+    continue the previous stream's picture order count). AVS2: one stream.
+
+    An AVS2 stream of one picture is followed by a second copy of itself,
+    whose picture is decoded and dropped (``extra``): libdavs2 parses a
+    picture once the next unit arrives, and ffmpeg's parser attaches the end
+    code to the picture before it, so a one-picture input is parsed only when
+    ffmpeg drains the decoder; libdavs2 then reports the sequence header
+    first, and ffmpeg's wrapper (libavcodec/libdavs2.c, send_delayed_frame)
+    ends draining on that report without asking for the picture: no frame
+    comes out (docs/codecs.md). The stored stream is left as it is.
+    """
+    if codec == VVC:
+        return vvc_syntax.EOS_NAL_UNIT.join(bytes(b) for b in bitstreams), 0
+    stream = b"".join(bytes(b) for b in bitstreams)
+    if codec == AVS2 and pictures == 1:
+        return stream + stream, 1
+    return stream, 0

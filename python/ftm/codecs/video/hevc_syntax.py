@@ -47,7 +47,7 @@ class _StreamError(PayloadError):
     """An HEVC stream FTM cannot read: a malformed payload wherever it comes from."""
 
 
-def nal_units(stream: bytes) -> List[Tuple[int, int]]:
+def nal_units(stream: bytes, codec: str = "HEVC") -> List[Tuple[int, int]]:
     """(start, end) byte offsets of every NAL unit in an Annex B byte stream.
 
     ``start`` is just past a start code; ``end`` excludes the zero bytes that
@@ -55,7 +55,7 @@ def nal_units(stream: bytes) -> List[Tuple[int, int]]:
     """
     starts = [m.end() for m in _START_CODE.finditer(stream)]
     if not starts or any(stream[: starts[0] - 3]):
-        raise _StreamError("not an HEVC Annex B byte stream: it does not begin with a start code")
+        raise _StreamError(f"not an {codec} Annex B byte stream: it does not begin with a start code")
     units = []
     for start, end in zip(starts, [s - 3 for s in starts[1:]] + [len(stream)]):
         while end > start and stream[end - 1] == 0:

@@ -19,8 +19,10 @@ import numpy as np
 
 from ftm.codecs.video import external, raw_frames
 from ftm.codecs.video.raw_frames import read_at_most
+from ftm.codecs.video.tool_folders import find_tool
 from ftm.data import shipped
 from ftm.codecs.video.base import (
+    HEVC,
     TIMEOUT_HINT,
     DecodedVideo,
     Decoder,
@@ -37,7 +39,6 @@ __all__ = ["HMEncoder", "HMDecoder", "find_hm", "default_hm_config", "HM_DIR_ENV
 
 HM_DIR_ENV = "FTM_HM_DIR"
 HM_DIR_KEY = Key("HmDir", "hm_dir", plain_text, "folder holding HM's TAppEncoder/TAppDecoder (empty: $FTM_HM_DIR)")
-_SUFFIXES = ("", "Static", ".exe", "Static.exe")
 _DIR_KEY = "HmDir"
 
 # Valid when the HM build has RExt__HIGH_BIT_DEPTH_SUPPORT; a build without it
@@ -53,35 +54,9 @@ def default_hm_config() -> Path:
     return path
 
 
-def _candidates(folder: Path, tool: str) -> List[Path]:
-    names = [tool + suffix for suffix in _SUFFIXES]
-    found = [folder / n for n in names] + [folder / "bin" / n for n in names]
-    below = sorted(
-        (p for n in names for p in folder.rglob(n)),
-        # release builds before debug ones, then the shallowest path
-        key=lambda p: ("debug" in str(p).lower(), len(p.parts), str(p)),
-    )
-    return found + below
-
-
 def find_hm(tool: str, hm_dir: Optional[str] = None) -> str:
     """Path of HM's ``tool`` (TAppEncoder or TAppDecoder)."""
-    folder = hm_dir if hm_dir is not None else os.environ.get(HM_DIR_ENV)
-    if not folder:
-        raise CodecNotFoundError(
-            f"the hm back end needs HM's {tool}: set the {_DIR_KEY} key (the HM folder in FTM's "
-            f"config) or the environment variable {HM_DIR_ENV} to the folder holding HM's binaries"
-        )
-    root = Path(folder)
-    if not root.is_dir():
-        raise CodecNotFoundError(f"HM folder {str(root)!r} (from {_DIR_KEY} / {HM_DIR_ENV}) does not exist")
-    for path in _candidates(root, tool):
-        if path.is_file() and os.access(path, os.X_OK):
-            return str(path)
-    raise CodecNotFoundError(
-        f"HM's {tool} not found in {str(root)!r}, its bin/ or below (looked for "
-        f"{', '.join(tool + s for s in _SUFFIXES)}); build HM or point {_DIR_KEY} / {HM_DIR_ENV} at its binaries"
-    )
+    return find_tool("HM", tool, hm_dir, HM_DIR_ENV, _DIR_KEY, "hm")
 
 
 @functools.lru_cache(maxsize=None)
@@ -120,6 +95,7 @@ class HMEncoder(Encoder):
 
     name: ClassVar[str] = "hm"
     stream_id = 2
+    inter_codings = ()  # FTM configures HM all-intra only (cfg/hm/encoder_intra_400.cfg)
     keys = (
         HM_DIR_KEY,
         Key("HmPictureHash", "hm_picture_hash", boolean, "HM writes MD5 picture-hash SEI (25 bytes a picture, counted in the rate)"),
@@ -240,8 +216,9 @@ class HMDecoder(Decoder):
     def version(self) -> str:
         return _version(self.exe, "Decoder")
 
-    def decode(self, bitstream: bytes, num_frames: int, height: int, width: int, bits: int) -> DecodedVideo:
-        info = raw_frames.check_stream(bitstream, num_frames, height, width, bits, self.name)
+    def decode(self, bitstream, num_frames, height, width, bits, codec=HEVC, chroma_format=400) -> DecodedVideo:
+        self.check_codec(codec)
+        info = raw_frames.check_stream(bitstream, num_frames, height, width, bits, self.name, codec, chroma_format)
         with tempfile.TemporaryDirectory(prefix="ftm-hm-") as tmp:
             stream_path = os.path.join(tmp, "stream.hevc")
             recon_path = os.path.join(tmp, "decoded.yuv")

@@ -18,7 +18,7 @@ import tempfile
 from typing import ClassVar, Optional
 
 from ftm.codecs.video import external, raw_frames
-from ftm.codecs.video.base import TIMEOUT_HINT, DecodedVideo, Decoder, check_timeout
+from ftm.codecs.video.base import HEVC, TIMEOUT_HINT, DecodedVideo, Decoder, check_timeout
 from ftm.errors import CodecError, CodecNotFoundError, PayloadError
 
 __all__ = ["Dec265Decoder", "find_dec265"]
@@ -73,8 +73,9 @@ class Dec265Decoder(Decoder):
     def version(self) -> str:
         return _version(self.exe)
 
-    def decode(self, bitstream: bytes, num_frames: int, height: int, width: int, bits: int) -> DecodedVideo:
-        info = raw_frames.check_stream(bitstream, num_frames, height, width, bits, self.name)
+    def decode(self, bitstream, num_frames, height, width, bits, codec=HEVC, chroma_format=400) -> DecodedVideo:
+        self.check_codec(codec)
+        info = raw_frames.check_stream(bitstream, num_frames, height, width, bits, self.name, codec, chroma_format)
         with tempfile.TemporaryDirectory(prefix="ftm-dec265-") as tmp:
             stream_path = os.path.join(tmp, "stream.hevc")
             out_path = os.path.join(tmp, "decoded.yuv")

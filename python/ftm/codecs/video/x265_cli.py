@@ -62,7 +62,7 @@ class X265Encoder(X265Options, Encoder):
     """The ``x265`` command-line encoder found on PATH.
 
     Same settings as :class:`X265FfmpegEncoder`. Options:
-        preset, tune, intra_period, picture_hash, threads, x265_params, timeout:
+        preset, tune, intra_period, inter_coding, picture_hash, threads, x265_params, timeout:
             as for x265-ffmpeg (``x265_params`` become ``--name=value``; a value
             of True is a bare ``--name`` flag).
         reconstruction: also return x265's reconstructed frames (``--recon``).
@@ -78,6 +78,7 @@ class X265Encoder(X265Options, Encoder):
         preset: str = "slower",
         tune: Optional[str] = "psnr",
         intra_period: int = 1,
+        inter_coding: str = "randomaccess",
         picture_hash: bool = False,
         threads: Optional[int] = None,
         x265_params: Optional[Mapping[str, object]] = None,
@@ -85,7 +86,7 @@ class X265Encoder(X265Options, Encoder):
         executable: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> None:
-        self._set_x265_options(preset, tune, intra_period, picture_hash, threads, x265_params)
+        self._set_x265_options(preset, tune, intra_period, picture_hash, threads, x265_params, inter_coding)
         self.reconstruction = bool(reconstruction)
         self.timeout = check_timeout(timeout)
         self.exe = find_x265(executable)

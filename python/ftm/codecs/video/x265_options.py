@@ -13,9 +13,9 @@ from typing import Dict, Mapping, Optional, Tuple
 import numpy as np
 
 from ftm.codecs.video import batching, hevc_slices, hevc_syntax, raw_frames
+from ftm.codecs.video.backend_options import PRESET_KEY, check_inter, check_threads
 from ftm.codecs.video.base import EncodedVideo, Encoder, check_frames, check_qp
 from ftm.errors import CodecError
-from ftm.settings import Key, plain_text
 
 __all__ = ["X265Options", "X265_MIN_SIDE", "X265_PRESETS", "X265_TUNES", "ctu_size", "finish_stream"]
 
@@ -43,6 +43,8 @@ _FIXED_X265 = (
     "ipratio",
     "pbratio",
     "keyint",
+    "min-keyint",
+    "scenecut",
     "info",
     "hash",
     "log-level",
@@ -92,20 +94,6 @@ def check_choice(
     return value
 
 
-def check_intra_period(intra_period: int) -> int:
-    if isinstance(intra_period, bool) or not isinstance(intra_period, int) or intra_period < 1:
-        raise ValueError(
-            f"intra_period must be an integer >= 1 (1: every picture intra), got {intra_period!r}"
-        )
-    return intra_period
-
-
-def check_threads(threads: Optional[int]) -> Optional[int]:
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads must be None (the tool's default) or an integer >= 1, got {threads!r}")
-    return threads
-
-
 def finish_stream(stream: bytes, height: int, width: int, coded_bits: int, what: str, command) -> bytes:
     """Tidy an x265 stream (one slice header flag made canonical, :mod:`.hevc_slices`) and check it."""
     if not stream:
@@ -132,12 +120,12 @@ class X265Options:
     """The options both x265 back ends take, checked once, and the x265
     parameters FTM fixes from them."""
 
-    keys = (Key("Preset", "preset", plain_text, "x265 preset (empty: the back end's default)"),)
+    keys = (PRESET_KEY,)
 
     @classmethod
     def from_config(cls, cfg):
-        """The encoder a codec configuration asks for: its IntraPeriod, Preset and Threads."""
-        options = {"intra_period": cfg.intra_period}
+        """The encoder a codec configuration asks for: its IntraPeriod, InterCoding, Preset and Threads."""
+        options = {"intra_period": cfg.intra_period, "inter_coding": cfg.inter_coding}
         if cfg.preset:
             options["preset"] = cfg.preset
         if cfg.threads:
@@ -152,13 +140,16 @@ class X265Options:
         picture_hash: bool,
         threads: Optional[int],
         x265_params: Optional[Mapping[str, object]],
+        inter_coding: str = "randomaccess",
     ) -> None:
         self.preset = check_choice("preset", preset, X265_PRESETS)
         self.tune = check_choice("tune", tune, X265_TUNES, allow_none=True)
-        self.intra_period = check_intra_period(intra_period)
+        self.intra_period, self.inter_coding = check_inter(self.name, intra_period, inter_coding)
         self.picture_hash = bool(picture_hash)
         self.threads = check_threads(threads)
         self.x265_params = check_x265_params(x265_params)
+        if self.intra_period > 1 and self.inter_coding == "lowdelay" and "bframes" in self.x265_params:
+            raise ValueError("x265 parameter 'bframes' is set by FTM for inter_coding lowdelay (0: no B pictures)")
 
     def x265_settings(self, qp: int) -> Dict[str, str]:
         """The x265 parameters both back ends fix.
@@ -167,7 +158,12 @@ class X265Options:
         codes I pictures at QP - 3 in constant-QP mode). info 0: no SEI with the
         encoder's options, which hold the CPU's feature bits and would make the
         bytes depend on the machine. pools/frame-threads: the thread count, when
-        one is given (it does not change the bytes).
+        one is given (it does not change the bytes). With an intra period above
+        1: an intra picture exactly every intra_period pictures (min-keyint =
+        keyint, no scene-cut detection, which would put intra pictures
+        wherever two channels differ); random access keeps x265's B pictures
+        (the preset's count, adaptive placement, pyramid), low delay has none
+        (bframes 0: P pictures in input order).
         """
         settings = {
             "qp": str(qp),
@@ -180,6 +176,10 @@ class X265Options:
             # stream (FTM drops the repeats of each stream, so this costs no byte)
             "repeat-headers": "1",
         }
+        if self.intra_period > 1:
+            settings.update({"min-keyint": str(self.intra_period), "scenecut": "0"})
+            if self.inter_coding == "lowdelay":
+                settings["bframes"] = "0"
         if self.threads is not None:
             settings["pools"] = str(self.threads)
             settings["frame-threads"] = str(min(self.threads, 16))
