@@ -98,3 +98,37 @@ def test_log_quantization_keeps_f_detection_and_qp42_lowers_it(detector, bundled
                           compressed_bytes=len(result.data))  # fmt: skip
     assert qp42["f_detection"] < quantized["f_detection"] - 0.02
     assert qp42["compression_rate"] < 0.05
+
+
+def test_ctc_reports_the_detection_column(detector, bundled, tmp_path):
+    """ftm-ctc's records, CSV, Table 3 and plots on a detector's feature set (6 inputs, one layer, two QPs)."""
+    import csv
+    import json
+
+    from ftm.ctc import InlineExecutor, WorkerSettings, load_ctc_config, run_ctc
+    from ftm.extract.featureset import write_feature_set
+
+    _, feats, dets = bundled
+    fs = write_feature_set(
+        tmp_path / "det", model={**detector.info, "name": detector.name}, layers={"ec9": feats["ec9"][:6]},
+        outputs={"detections": dets[:6]}, images=[{"index": i, "name": f"crop{i}"} for i in range(6)],
+    )  # fmt: skip
+    out = tmp_path / "out"
+    cfg = load_ctc_config([], [f"--OutputDir={out}", f"--FeatureSets={fs.path}", "--QPs=22,42", "--Layers=ec9",
+                               "--DetMatching=highest-iou"])  # fmt: skip
+    summary = run_ctc(cfg, executor=InlineExecutor(WorkerSettings(1)), progress=False, log=lambda m: None)
+    assert (summary.ok, summary.failed) == (2, 0)
+    with open(out / "results.csv", newline="") as f:
+        rows = {int(r["qp"]): r for r in csv.DictReader(f)}
+    for row in rows.values():
+        assert 0.0 < float(row["f_detection"]) <= 1.5 and 0.0 <= float(row["det_map"]) <= 1.0
+        assert row["f_classification"] == "" and row["f_retrieval"] == ""
+    assert float(rows[22]["compression_rate"]) > float(rows[42]["compression_rate"])
+    record = json.loads(next((out / "jobs").glob("*qp22*.json")).read_text())
+    assert record["detection"]["matching"] == "highest-iou" and record["detection"]["images"] >= 4
+    table = (out / "table3.md").read_text()
+    assert "Detection (rate | F_detection at each QP)" in table and "Classification (rate" not in table
+    (line,) = [line for line in table.split("Detection (rate")[1].splitlines() if line.startswith("| ec9")]
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[1:3] == [f"{float(rows[22]['compression_rate']):.3f}", f"{float(rows[22]['f_detection']):.3f}"]
+    assert (out / "plots" / f"rate_fidelity_{fs.path.name}_det.png").read_bytes()[:4] == b"\x89PNG"

@@ -190,6 +190,12 @@ class SsdMobileNetV2:
         detections = torch.from_numpy(_to_detections(*values[len(layers):]))
         return NetworkOutputs(descriptor=None, logits=None, detections=detections), feats
 
+    def run_to(self, layer: str, x) -> np.ndarray:
+        """The sending side of split inference: images x to the features at ``layer`` (N x C x H x W float32)."""
+        (layer,) = self.check_layers([layer])
+        (value,) = self._run([SPLIT_TENSORS[layer]], {_IMAGE: self._image(x)})
+        return np.ascontiguousarray(value.transpose(0, 3, 1, 2))
+
     def run_from(self, layer: str, features):
         """The rest of the network from the features at ``layer`` (N x C x H x W) to the detections."""
         from ftm.models.split import NetworkOutputs, torch
