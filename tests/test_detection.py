@@ -47,6 +47,14 @@ def bundled(detector):
     return np.concatenate(images), {n: np.concatenate(v) for n, v in feats.items()}, np.concatenate(dets)
 
 
+def test_layers_are_listed_without_loading_the_detector(capsys):
+    from ftm.cli.extract import main
+
+    assert main(["--list-layers", "-m", NAME]) == 0
+    out = capsys.readouterr().out
+    assert f"{NAME}: input 3 x 300 x 300" in out and "ec13x" in out and "576 x 19 x 19" in out and "831,744" in out
+
+
 def test_registry_entry_and_shapes(detector, bundled):
     entry = MODELS[NAME]
     assert entry.task == "detection" and entry.split_points == ("ec2", "ec5", "ec9", "ec12", "ec13x")
@@ -100,19 +108,42 @@ def test_log_quantization_keeps_f_detection_and_qp42_lowers_it(detector, bundled
     assert qp42["compression_rate"] < 0.05
 
 
-def test_ctc_reports_the_detection_column(detector, bundled, tmp_path):
+@pytest.fixture(scope="module")
+def small_set(detector, bundled, tmp_path_factory):
+    """A feature set of the detector: the first 6 crops at ec9, with their detections."""
+    from ftm.extract.featureset import write_feature_set
+
+    _, feats, dets = bundled
+    return write_feature_set(
+        tmp_path_factory.mktemp("sets") / "det", model={**detector.info, "name": detector.name},
+        layers={"ec9": feats["ec9"][:6]}, outputs={"detections": dets[:6]},
+        images=[{"index": i, "name": f"crop{i}"} for i in range(6)],
+    )  # fmt: skip
+
+
+def test_ftm_eval_on_a_detectors_feature_set(small_set, tmp_path, capsys):
+    import json
+
+    from ftm.cli.eval import main
+
+    np.save(tmp_path / "same.npy", small_set.features("ec9"))
+    args = ["-f", str(small_set.path), "-l", "ec9", "-r", str(tmp_path / "same.npy"), "--bytes", "1000",
+            "--det-matching", "highest-iou", "-o", str(tmp_path / "rep.json")]  # fmt: skip
+    assert main(args) == 0
+    rep = json.loads((tmp_path / "rep.json").read_text())
+    assert rep["f_detection"] == 1.0 and rep["det_map"] == 1.0 and rep["detection"]["matching"] == "highest-iou"
+    header = capsys.readouterr().out.splitlines()[1].split()
+    assert "F_det" in header and "detmAP" in header and "F_cls" not in header
+
+
+def test_ctc_reports_the_detection_column(small_set, tmp_path):
     """ftm-ctc's records, CSV, Table 3 and plots on a detector's feature set (6 inputs, one layer, two QPs)."""
     import csv
     import json
 
     from ftm.ctc import InlineExecutor, WorkerSettings, load_ctc_config, run_ctc
-    from ftm.extract.featureset import write_feature_set
 
-    _, feats, dets = bundled
-    fs = write_feature_set(
-        tmp_path / "det", model={**detector.info, "name": detector.name}, layers={"ec9": feats["ec9"][:6]},
-        outputs={"detections": dets[:6]}, images=[{"index": i, "name": f"crop{i}"} for i in range(6)],
-    )  # fmt: skip
+    fs = small_set
     out = tmp_path / "out"
     cfg = load_ctc_config([], [f"--OutputDir={out}", f"--FeatureSets={fs.path}", "--QPs=22,42", "--Layers=ec9",
                                "--DetMatching=highest-iou"])  # fmt: skip
