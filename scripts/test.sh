@@ -9,7 +9,7 @@
 #     on a machine whose index serves the CUDA build, point FTM_TORCH_INDEX
 #     at a CPU index (https://download.pytorch.org/whl/cpu) or install the
 #     torch you want first; an installed torch is always kept;
-#   - the package with its test, extract, ctc and fuzz extras.
+#   - the package with its test, extract, ctc, fuzz and detect extras (detect: TensorFlow, ~600 MB).
 # Then: the C++ tests, the C++ tests again under ASan and UBSan, each fuzz
 # target for a short fixed number of executions (scripts/fuzz.sh; set
 # FTM_FUZZ_RUNS=0 to skip it), and pytest.
@@ -47,8 +47,8 @@ sys.exit(0 if any(i['metadata']['name'].lower().startswith('nvidia-') for i in r
   elapsed
 fi
 
-say "FTM with its test, extract, ctc and fuzz extras (pip; compiles the C++ extension with $CMAKE_BUILD_PARALLEL_LEVEL jobs, ~1-4 min)"
-python3 -m pip install --quiet ".[test,extract,ctc,fuzz]"
+say "FTM with its test, extract, ctc, fuzz and detect extras (pip; compiles the C++ extension with $CMAKE_BUILD_PARALLEL_LEVEL jobs, ~1-4 min)"
+python3 -m pip install --quiet ".[test,extract,ctc,fuzz,detect]"
 elapsed
 
 say "C++ tests: building (CMake, $jobs jobs, ~1-2 min) and running"

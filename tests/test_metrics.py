@@ -22,6 +22,7 @@ from ftm.metrics import (
     topk_overlap,
 )
 from ftm.metrics.classification import onehot_top1, topk_classes
+from ftm.metrics.detection import detections_from_array
 
 
 # ---- eq. 1 -----------------------------------------------------------------
@@ -177,11 +178,97 @@ def test_box_iou_hand_computed():
     assert box_iou([[1, 1, 1, 1]], [[1, 1, 1, 1]]).tolist() == [[0.0]]  # zero union
 
 
-def test_matching_is_global_best_iou_first_not_pristine_order():
+def test_highest_iou_matching_is_global_best_iou_first_not_pristine_order():
     p = dets([[0, 0, 10, 10], [2, 0, 12, 10]], [7, 7], [0.9, 0.8])
     r = dets([[2, 0, 12, 10], [-3, 0, 7, 10]], [7, 7], [0.9, 0.8])
     # p1-r0 has IoU 1 and is taken first; p0 then gets r1 (70/130), although r0 (80/120) was its best.
-    assert match_detections(p, r) == [(0, 1, pytest.approx(70 / 130)), (1, 0, 1.0)]
+    assert match_detections(p, r, matching="highest-iou") == [(0, 1, pytest.approx(70 / 130)), (1, 0, 1.0)]
+    # The authors' order: p0 (the more confident) first takes its best, r0; p1 gets r1 (50/150).
+    assert match_detections(p, r) == [(0, 0, pytest.approx(80 / 120)), (1, 1, pytest.approx(50 / 150))]
+
+
+def authors_f_i(pristine, reconstructed, pixel_inclusive):
+    """A transcription of the authors' per-image loop of eq. 4, kept plain on purpose: the pristine
+    detections in descending confidence, each scanning the unused reconstructed ones of its class for
+    the highest IoU (strictly above the best so far, from 0), VOC's +1-pixel areas when asked."""
+    one = 1.0 if pixel_inclusive else 0.0
+    order = sorted(range(len(pristine)), key=lambda j: -pristine[j][2])
+    used = [False] * len(reconstructed)
+    num = den = 0.0
+    for j in order:
+        pbox, pcls, pconf = pristine[j]
+        den += pconf
+        best, best_k = 0.0, -1
+        for k, (rbox, rcls, _) in enumerate(reconstructed):
+            if used[k] or rcls != pcls:
+                continue
+            iw = min(pbox[2], rbox[2]) - max(pbox[0], rbox[0]) + one
+            ih = min(pbox[3], rbox[3]) - max(pbox[1], rbox[1]) + one
+            if iw <= 0 or ih <= 0:
+                continue
+            inter = iw * ih
+            union = (pbox[2] - pbox[0] + one) * (pbox[3] - pbox[1] + one) + (rbox[2] - rbox[0] + one) * (rbox[3] - rbox[1] + one) - inter
+            if inter / union > best:
+                best, best_k = inter / union, k
+        if best_k >= 0:
+            used[best_k] = True
+            rconf = reconstructed[best_k][2]
+            num += best * max(0.0, 1 - (pconf - rconf) / pconf) * pconf
+    return num / den
+
+
+def test_authors_and_highest_iou_matching_differ_as_transcribed():
+    # p0 (0.9) and p1 (0.5) of one class; r0 sits exactly on p1 but overlaps p0 more than r1 does.
+    pristine = [([0, 0, 10, 10], 3, 0.9), ([2, 0, 12, 10], 3, 0.5)]
+    reconstructed = [([2, 0, 12, 10], 3, 0.8), ([0, 0, 4, 10], 3, 0.7)]
+    p = dets([b for b, _, _ in pristine], [c for _, c, _ in pristine], [s for _, _, s in pristine])
+    r = dets([b for b, _, _ in reconstructed], [c for _, c, _ in reconstructed], [s for _, _, s in reconstructed])
+    # authors: p0 takes r0 (IoU 80/120), p1 gets r1 (20/120); relconf * C_p = C_r
+    authors = (80 / 120 * 0.8 + 20 / 120 * 0.7) / 1.4
+    # highest IoU first: p1-r0 (IoU 1), then p0-r1 (40/100)
+    highest = (1.0 * 0.8 + 40 / 100 * 0.7) / 1.4
+    assert authors == pytest.approx(0.4642857142857143) and highest == pytest.approx(0.7714285714285714)
+    assert authors_f_i(pristine, reconstructed, False) == pytest.approx(authors)
+    assert f_detection([p], [r]).f_detection == pytest.approx(authors)
+    assert f_detection([p], [r], matching="highest-iou").f_detection == pytest.approx(highest)
+    # VOC's +1-pixel boxes: 11 x 11 pixels each; the transcription and FTM agree there too
+    inclusive = authors_f_i(pristine, reconstructed, True)
+    assert inclusive == pytest.approx((99 / 143 * 0.8 + 33 / 143 * 0.7) / 1.4)
+    assert f_detection([p], [r], pixel_inclusive=True).f_detection == pytest.approx(inclusive)
+    with pytest.raises(ValueError, match="matching must be one of"):
+        f_detection([p], [r], matching="hungarian")
+
+
+def test_box_iou_pixel_inclusive():
+    assert box_iou([[0, 0, 9, 9]], [[5, 0, 14, 9]], pixel_inclusive=True).tolist() == [[50 / 150]]
+    assert box_iou([[0, 0, 9, 9]], [[5, 0, 14, 9]]).tolist() == [[36 / 126]]
+    assert box_iou([[3, 3, 3, 3]], [[3, 3, 3, 3]], pixel_inclusive=True).tolist() == [[1.0]]  # one pixel
+
+
+def test_detections_from_array_drops_padding():
+    a = np.zeros((2, 3, 6))
+    a[0, 0] = [0.1, 0.2, 0.5, 0.6, 0.9, 18]
+    first, second = detections_from_array(a)
+    assert len(first) == 1 and first.classes.tolist() == [18] and first.boxes.tolist() == [[0.1, 0.2, 0.5, 0.6]]
+    assert len(second) == 0
+    with pytest.raises(ValueError, match="N x K x 6"):
+        detections_from_array(np.zeros((2, 6)))
+
+
+def test_detection_map_against_pristine_detections():
+    pytest.importorskip("pycocotools")
+    from ftm.metrics.detection_map import detection_map
+
+    p = [dets([[0, 0, 10, 10], [20, 20, 30, 30]], [1, 2], [0.9, 0.6]), dets([[0, 0, 5, 5]], [1], [0.8])]
+    assert detection_map(p, p).map == pytest.approx(1.0)
+    shifted = [dets([[0, 0, 10, 10], [24, 20, 34, 30]], [1, 2], [0.9, 0.6]), dets([], [], [])]
+    m = detection_map(p, shifted)
+    # class 1: one of two found (AP 0.5 at every IoU threshold, COCO's 101-point interpolation);
+    # class 2: IoU 60/140 = 0.43, below every threshold: AP 0
+    assert m.map50 == pytest.approx((0.5 + 0.0) / 2, abs=0.01) and m.map == pytest.approx(0.25, abs=0.01)
+    assert (m.ground_truth, m.predictions) == (3, 2)
+    assert detection_map([dets([], [], [])], [dets([], [], [])]).map is None
+    assert detection_map(p, [dets([], [], []), dets([], [], [])]).map == 0.0
 
 
 def test_matching_stays_within_a_class_and_breaks_ties_by_index():

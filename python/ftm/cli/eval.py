@@ -54,6 +54,11 @@ def parser() -> argparse.ArgumentParser:
                    help="weights file of the network (default with -f: the one the feature set records)")  # fmt: skip
     p.add_argument("--batch-size", type=int, default=32, help="images per batch through the rest of the network")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--det-matching", choices=("authors", "highest-iou"), default="authors",
+                   help="a detector's F_detection: match pristine detections in descending confidence, each to its best "
+                        "remaining one (authors, seed 002's code; the default) or the highest-IoU pair first (FTM 0.2)")  # fmt: skip
+    p.add_argument("--pixel-inclusive", action="store_true",
+                   help="a detector's F_detection with VOC's +1-pixel box areas (for pixel boxes; FTM's detector gives normalised ones)")  # fmt: skip
     return p
 
 
@@ -97,6 +102,7 @@ def _from_feature_set(args, compressed):
     report = evaluate_layer(
         network, layer, fs.features(layer), recon.features, labels=fs.labels(),
         compressed_bytes=compressed if compressed is not None else recon.compressed_bytes, batch_size=args.batch_size,
+        matching=args.det_matching, pixel_inclusive=args.pixel_inclusive,
     )  # fmt: skip
     report["feature_set"] = str(fs.path)
     return report
@@ -115,7 +121,8 @@ def _from_arrays(args, compressed):
 
         network = load_network(args.model, weights=args.weights)
         report = evaluate_layer(network, layer, pristine, recon.features, labels=labels, compressed_bytes=compressed,
-                                batch_size=args.batch_size)  # fmt: skip
+                                batch_size=args.batch_size, matching=args.det_matching,
+                                pixel_inclusive=args.pixel_inclusive)  # fmt: skip
     else:
         if (args.outputs_pristine is None) != (args.outputs_reconstructed is None):
             raise ConfigError("give --outputs-pristine and --outputs-reconstructed together: each task compares both")

@@ -35,7 +35,8 @@ def parser() -> argparse.ArgumentParser:
                       help="print the split points of -m MODEL with their shapes for its input (224 x 224 for FTM's), then exit")  # fmt: skip
     what.add_argument("--list-models", action="store_true", help="print the networks FTM knows and where their weights are, then exit")
     p.add_argument("-i", "--images", default="bundled",
-                   help="'bundled' (the photos shipped by scikit-image, scikit-learn, matplotlib) or a folder of images")  # fmt: skip
+                   help="'bundled' (the photos shipped by scikit-image, scikit-learn, matplotlib; for a detector, the 5 of them "
+                        "with objects) or a folder of images")  # fmt: skip
     p.add_argument("--views", choices=sorted(VIEW_SETS), default=None,
                    help="crops per photo: 'default' (6 views), 'centre' (the ImageNet centre crop) or 'full' "
                         "(the whole image resized, for images already at the network's size); "
@@ -110,7 +111,7 @@ def _summary(fs) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from ftm.extract.images import bundled_photos, folder_photos
+    from ftm.extract.images import folder_photos
     from ftm.extract.pipeline import VIEW_SETS, extract_feature_set
     from ftm.models import load_network
 
@@ -129,7 +130,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.batch_size < 1:
         raise ConfigError(f"--batch-size must be >= 1, got {args.batch_size}")
     bundled = args.images == "bundled"
-    photos = bundled_photos() if bundled else folder_photos(args.images)
+    photos = None if bundled else folder_photos(args.images)  # bundled: the detection set for a detector
     views = VIEW_SETS[args.views or ("default" if bundled else "centre")]
     layers = None if args.layers == "all" else [s.strip() for s in args.layers.split(",") if s.strip()]
     command = " ".join(shlex.quote(a) for a in [PROG, *(sys.argv[1:] if argv is None else argv)])

@@ -32,7 +32,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ftm.errors import ConfigError, ModelError
 from ftm.models import MODELS, check_model_name
 from ftm.models.factory import is_factory_reference, parse_reference
-from ftm.settings import Key, choice_of, describe_keys, parse_setting, plain_text, read_settings
+from ftm.settings import Key, boolean, choice_of, describe_keys, parse_setting, plain_text, read_settings
 from ftm.stream.config import KEYS_BY_NAME, Config
 
 __all__ = ["BUNDLED", "CTC_KEYS", "CodecVariant", "CtcConfig", "describe_ctc_keys", "load_ctc_config"]
@@ -138,7 +138,7 @@ CTC_KEYS: Tuple[Key, ...] = (
     Key("FeatureSetDir", "feature_set_dir", plain_text, "where the bundled set is created and reused (empty: OutputDir/featuresets)"),
     Key("Model", "model", _model, "network of the bundled feature set: FTM's, or your own network's factory (docs/networks.md)"),
     Key("Weights", "weights", plain_text, "weights file of Model for the bundled feature set (empty: where the model finds its own)"),
-    Key("Images", "images", _count, "bundled feature set only: the first N of its 126 inputs (0: all)"),
+    Key("Images", "images", _count, "bundled feature set only: the first N of its inputs (126; a detector's 30) (0: all)"),
     Key("Layers", "layers", _layers, "split points to code, comma-separated, or 'all' (every layer of each feature set)"),
     Key("QPs", "qps", _qps, "QPs of the matrix, comma-separated"),
     Key("CodecConfig", "codec_config", _files, "codec config files every configuration starts from (comma-separated; empty: FTM's defaults)"),
@@ -149,6 +149,10 @@ CTC_KEYS: Tuple[Key, ...] = (
     Key("CodingUnit", "coding_unit", choice_of("image", "set"),
         "image: each image's feature is one coded sequence with its own quantizer (seed 002 3.1); "
         "set: the whole feature set is one N x C x H x W tensor"),
+    Key("DetMatching", "detection_matching", choice_of("authors", "highest-iou"),
+        "F_detection's matching: authors (pristine in descending confidence, seed 002's code) or highest-iou (FTM 0.2)"),
+    Key("PixelInclusive", "pixel_inclusive", boolean,
+        "F_detection's IoU with VOC's +1-pixel boxes (1) or continuous boxes (0; right for normalised boxes)"),
 )
 _CTC_BY_NAME: Dict[str, Key] = {k.name: k for k in CTC_KEYS}
 
@@ -170,6 +174,8 @@ class CtcConfig:
     anchor: str = ""
     batch_size: int = 32
     coding_unit: str = "image"
+    detection_matching: str = "authors"
+    pixel_inclusive: bool = False
     sources: Tuple[str, ...] = ()
     origins: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

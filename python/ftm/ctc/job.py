@@ -10,7 +10,7 @@ Per worker process, the network is loaded once, the features of the last
 layer used and the pristine task outputs of each layer are kept, and the
 thread counts are set once (:func:`configure_process`). The pristine outputs
 are computed by the same code and batching as the reconstructed ones
-(:func:`ftm.models.split.outputs_from`), so a layer coded losslessly gives
+(:func:`ftm.models.split.task_outputs`), so a layer coded losslessly gives
 fidelity exactly 1.
 
 Decoding: ``ftm.encode_tensors`` decodes the stream it writes with the
@@ -160,13 +160,13 @@ def _features(path: str, layer: str) -> Tuple[Any, np.ndarray]:
 
 
 def _pristine_outputs(network, path: str, layer: str, pristine: np.ndarray, batch_size: int):
-    from ftm.models.split import outputs_from
+    from ftm.models.split import task_outputs
 
     key = (path, network.name, layer, batch_size)
     with _lock:
         cached = _state["pristine"].get(key)
     if cached is None:
-        cached = outputs_from(network, layer, pristine, batch_size)
+        cached = task_outputs(network, layer, pristine, batch_size)
         with _lock:
             _state["pristine"][key] = cached
     return cached
@@ -265,7 +265,8 @@ def _run(job: Job, settings: WorkerSettings, t0: float) -> Dict[str, Any]:
     outputs = _pristine_outputs(network, job.feature_set_path, job.layer, pristine, job.batch_size)
     report = evaluate_layer(
         network, job.layer, pristine, reconstruction, labels=fs.labels(), compressed_bytes=len(result.data),
-        batch_size=job.batch_size, pristine_outputs=outputs,
+        batch_size=job.batch_size, pristine_outputs=outputs, matching=job.detection_matching,
+        pixel_inclusive=job.pixel_inclusive,
     )  # fmt: skip
     eval_seconds = time.perf_counter() - t2
 
@@ -286,6 +287,10 @@ def _run(job: Job, settings: WorkerSettings, t0: float) -> Dict[str, Any]:
         map_pristine=report["map_pristine"],
         map_reconstructed=report["map_reconstructed"],
         retrieval=report["retrieval"],
+        f_detection=report["f_detection"],
+        det_map=report["det_map"],
+        det_map50=report["det_map50"],
+        detection=report["detection"],
         feature_mse=report["feature_mse"],
         feature_max_abs_error=report["feature_max_abs_error"],
         coding_unit=job.coding_unit,

@@ -45,6 +45,8 @@ class Job:
     batch_size: int
     coding_unit: str  # "image": one sequence per image; "set": one tensor for the whole set
     cost: float  # relative estimate of the work, to start the longest jobs first
+    detection_matching: str = "authors"  # F_detection's matching (a detector's feature sets only)
+    pixel_inclusive: bool = False  # F_detection's +1-pixel IoU (VOC); off for normalised boxes
 
     def describe(self) -> Dict[str, Any]:
         """The job as plain JSON values."""
@@ -59,6 +61,8 @@ class Job:
             "codec": codec_settings(self.codec, digest_only=False),
             "batch_size": self.batch_size,
             "coding_unit": self.coding_unit,
+            "detection_matching": self.detection_matching,
+            "pixel_inclusive": self.pixel_inclusive,
         }
 
 
@@ -103,6 +107,7 @@ def expand_jobs(cfg: CtcConfig, feature_sets: Mapping[str, Any]) -> List[Job]:
                 f"{cfg.where('layers')}: Layers: feature set {label} ({fs.path}) has no layer "
                 f"{', '.join(missing)}; it has {', '.join(fs.layers)}"
             )
+        detector = fs.manifest["model"].get("task") == "detection"
         for layer in layers:
             entry = fs.manifest["layers"][layer]
             if len(entry["shape"]) != 4:
@@ -112,17 +117,18 @@ def expand_jobs(cfg: CtcConfig, feature_sets: Mapping[str, Any]) -> List[Job]:
                     codec = cfg.codec(variant, qp)
                     if codec.feature_kind != "map":
                         raise ConfigError(f"{variant.where}: configuration {variant.name}: the runner codes feature maps (FeatureKind : map)")
-                    digest = _digest(
-                        {
-                            "format": JOB_FORMAT,
-                            "layer_sha256": entry["sha256"],
-                            "model": fs.model_name,
-                            "layer": layer,
-                            "codec": codec_settings(codec),
-                            "batch_size": cfg.batch_size,
-                            "coding_unit": cfg.coding_unit,
-                        }
-                    )
+                    payload = {
+                        "format": JOB_FORMAT,
+                        "layer_sha256": entry["sha256"],
+                        "model": fs.model_name,
+                        "layer": layer,
+                        "codec": codec_settings(codec),
+                        "batch_size": cfg.batch_size,
+                        "coding_unit": cfg.coding_unit,
+                    }
+                    if detector:  # the ids of other jobs stay what they were before detection existed
+                        payload.update(detection_matching=cfg.detection_matching, pixel_inclusive=cfg.pixel_inclusive)
+                    digest = _digest(payload)
                     job_id = ".".join(_UNSAFE.sub("_", part) for part in (label, layer, f"qp{qp}", variant.name, digest))
                     jobs.append(
                         Job(
@@ -137,6 +143,8 @@ def expand_jobs(cfg: CtcConfig, feature_sets: Mapping[str, Any]) -> List[Job]:
                             batch_size=cfg.batch_size,
                             coding_unit=cfg.coding_unit,
                             cost=job_cost(tuple(entry["shape"]), qp),
+                            detection_matching=cfg.detection_matching,
+                            pixel_inclusive=cfg.pixel_inclusive,
                         )
                     )
     ids = [j.job_id for j in jobs]

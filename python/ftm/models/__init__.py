@@ -9,7 +9,9 @@
 - :mod:`~ftm.models.efficientnet_lite`: EfficientNet-Lite0 (ImageNet), offline;
 - :mod:`~ftm.models.vgg`, :mod:`~ftm.models.resnet`: VGG-16 and ResNet-50/101/152, torchvision's
   architectures under torchvision's state_dict keys (seed 002's networks);
-- :mod:`~ftm.models.torchvision_weights`: torchvision's weights files, the local cache, ImageNet preprocessing.
+- :mod:`~ftm.models.torchvision_weights`: torchvision's weights files, the local cache, ImageNet preprocessing;
+- :mod:`~ftm.models.ssd_mobilenet`: the detector SSD MobileNet v2 (COCO), a TensorFlow frozen graph
+  behind the same split-network methods (the "detect" extra; docs/detection.md).
 
 A new network is one module here with a builder returning a SplitNetwork,
 and one entry in the registry; a user's own network needs neither

