@@ -3,6 +3,8 @@
 #   libgtest-dev       the C++ tests (required)
 #   x265               the x265 command-line back end (its tests skip without it)
 #   libde265-examples  dec265, an independent HEVC decoder the tests compare against
+#   dataset-fashion-mnist  Fashion-MNIST's IDX files in /usr/share/datasets/fashion-mnist: the
+#                      default labelled set of the learned vector codecs (ftm.extract.fashion_mnist)
 # Does nothing when all are present; needs apt-get and root (or sudo) otherwise.
 set -euo pipefail
 
@@ -12,6 +14,7 @@ command -v x265 >/dev/null || missing+=(x265)
 command -v dec265 >/dev/null || command -v libde265-dec265 >/dev/null || missing+=(libde265-examples)
 command -v cmake >/dev/null || missing+=(cmake)
 command -v g++ >/dev/null || missing+=(g++)
+[ -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ] || missing+=(dataset-fashion-mnist)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""
