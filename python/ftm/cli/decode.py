@@ -4,10 +4,14 @@
     ftm-decode -b feats.ftm --verify-md5 0123...cdef          # MD5 of the float32 output
     ftm-decode -b feats.npz.ftm -o recon.npz --verify-md5 a=... --verify-md5 b=...
     ftm-decode -b feats.ftm --Decoder=hm --HmDir=/opt/hm/bin
+    ftm-decode -b emb.ftm --Model pro.safetensors -o emb.npy    # learned records: the model they were coded with
 
 The checksums a stream carries (its ``hash`` boxes) are always checked; a
 mismatch is an error and nothing is written. ``--verify-md5`` adds a check
-against a digest given on the command line.
+against a digest given on the command line. The float output of a learned
+model depends on the platform's arithmetic: for learned records the stream's
+own check covers the integer codes, and ``--verify-md5`` holds on the
+platform that wrote the digest.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--verify-md5", action="append", default=[], metavar="[NAME=]HEX", help="expected MD5 of a decoded float32 tensor (repeatable)")
     p.add_argument("--Decoder", choices=sorted(DECODERS), default="ffmpeg", help="video decoder back end of feature-map records")
     p.add_argument("--HmDir", default=None, metavar="DIR", help="folder of HM's TAppDecoder (default: $FTM_HM_DIR)")
+    p.add_argument("--Model", default=None, metavar="FILE", help="model file of learned records (the one they were coded with)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p
 
@@ -71,7 +76,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.output:
         check_features_output(args.output, len(names), "output (-o)")
     t0 = time.perf_counter()
-    tensors = decode_all(data, decoder=args.Decoder, hm_dir=args.HmDir)
+    tensors = decode_all(data, decoder=args.Decoder, hm_dir=args.HmDir, model=args.Model)
     seconds = time.perf_counter() - t0
     digests = {name: hashlib.md5(np.ascontiguousarray(a, dtype="<f4").tobytes()).hexdigest() for name, a in tensors.items()}
     for name, want in expected.items():

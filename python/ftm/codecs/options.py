@@ -13,8 +13,10 @@ class DecodeOptions:
 
     ``decoder`` is the video decoder back end of feature-map records (a name
     in :data:`ftm.codecs.video.DECODERS`); ``hm_dir`` the folder of HM's
-    binaries when that decoder is ``hm`` (empty: $FTM_HM_DIR).
+    binaries when that decoder is ``hm`` (empty: $FTM_HM_DIR); ``model`` the
+    model file of learned records (the one they were coded with).
     """
 
     decoder: str = "ffmpeg"
     hm_dir: str = ""
+    model: str = ""

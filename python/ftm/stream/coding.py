@@ -118,7 +118,7 @@ def _named(features: FeaturesLike) -> Dict[str, np.ndarray]:
 def _info(cfg: Config, codec: TensorCodec) -> str:
     # Left out: file names, and what changes how or where, never what, the
     # encoder codes (Threads, HmDir): the stream must not depend on them.
-    local = ("InputFile", "BitstreamFile", "ReconFile", "SummaryFile", "Threads", "HmDir", "BatchedCoding")
+    local = ("InputFile", "BitstreamFile", "ReconFile", "SummaryFile", "Threads", "HmDir", "BatchedCoding", "Model")
     settings = " ".join(f"{k}={v}" for k, v in cfg.as_keys().items() if k not in local)
     name, version = codec.describe()
     return f"ftm {__version__}; encoder {name} {version}; {settings}"
@@ -234,9 +234,10 @@ class RecordDecoder:
         for i, record in enumerate(records):
             kinds.setdefault(record.kind, []).append(i)
         for kind, members in kinds.items():
-            for i, decoded in zip(members, self._codec(kind).decode_batch([records[i] for i in members])):
+            codec = self._codec(kind)
+            for i, decoded in zip(members, codec.decode_batch([records[i] for i in members])):
                 if verify and records[i].hash is not None:
-                    check_hash(records[i], decoded.codes, decoded.features)
+                    check_hash(records[i], decoded.codes, decoded.features, codec.exact_features)
                 out[i] = decoded
         return out
 
@@ -247,33 +248,41 @@ def tensor_names(data: bytes) -> List[str]:
 
 
 def decode_all(
-    data: bytes, *, decoder: str = "ffmpeg", hm_dir: Optional[str] = None, verify: bool = True
+    data: bytes, *, decoder: str = "ffmpeg", hm_dir: Optional[str] = None, verify: bool = True, model: Optional[str] = None
 ) -> Dict[str, np.ndarray]:
     """Every tensor of a .ftm stream, by name, as float32.
 
     ``decoder`` and ``hm_dir`` choose the video decoder of feature-map
-    records. With ``verify`` (the default) the decoded tensors are checked
-    against the checksums the stream carries, when it carries them.
+    records; ``model`` is the model file of learned records. With ``verify``
+    (the default) the decoded tensors are checked against the checksums the
+    stream carries, when it carries them.
     """
     stream = container.parse_stream(bytes(data))
-    decoded = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or "")).decode_many(stream.tensors, verify)
+    options = DecodeOptions(decoder=decoder, hm_dir=hm_dir or "", model=model or "")
+    decoded = RecordDecoder(options).decode_many(stream.tensors, verify)
     return {record.name: d.features for record, d in zip(stream.tensors, decoded)}
 
 
-def check_hash(record: "container.TensorRecord", codes: np.ndarray, features: np.ndarray) -> None:
-    for what, got, want in (
-        ("decoded codes", md5(codes), record.hash.codes_md5),
-        ("decoded features", md5(features), record.hash.features_md5),
-    ):
+def check_hash(record: "container.TensorRecord", codes: np.ndarray, features: np.ndarray, features_exact: bool = True) -> None:
+    """StreamVerificationError unless the decoded tensors match the record's hash box.
+
+    ``features_exact=False`` (a network's float output, SPEC.md 3.9) checks the codes only.
+    """
+    checks = [("decoded codes", md5(codes), record.hash.codes_md5)]
+    if features_exact:
+        checks.append(("decoded features", md5(features), record.hash.features_md5))
+    for what, got, want in checks:
         if got != want:
             raise StreamVerificationError(
                 f"tensor {record.name!r}: MD5 of the {what} is {got.hex()}, the stream says {bytes(want).hex()}"
             )
 
 
-def decode(data: bytes, *, decoder: str = "ffmpeg", hm_dir: Optional[str] = None, verify: bool = True) -> np.ndarray:
+def decode(
+    data: bytes, *, decoder: str = "ffmpeg", hm_dir: Optional[str] = None, verify: bool = True, model: Optional[str] = None
+) -> np.ndarray:
     """The tensor of a single-tensor .ftm stream, as float32 (see decode_all for several)."""
-    tensors = decode_all(data, decoder=decoder, hm_dir=hm_dir, verify=verify)
+    tensors = decode_all(data, decoder=decoder, hm_dir=hm_dir, verify=verify, model=model)
     if len(tensors) != 1:
         raise ValueError(f"the stream holds {len(tensors)} tensors ({', '.join(tensors)}); use ftm.decode_all")
     return next(iter(tensors.values()))

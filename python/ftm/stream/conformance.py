@@ -10,6 +10,13 @@ A conformance folder holds ``expected.json`` and two sets of streams:
 - ``malformed/*.ftm``: streams that break the spec. Each must be rejected
   with an error whose message contains the expected text.
 
+A learned stream names the model file that decodes it (``models/``, a
+``model`` entry). Its integer codes are checked by MD5 like any other; its
+float32 features, a network's output that depends on the platform's
+arithmetic, against a reference array (``reference/*.npy``) within the
+entry's ``features_tolerance`` (``|decoded - reference| <= atol + rtol *
+|reference|``), and its own hash box for the codes only (SPEC.md 3.9).
+
 ``expected.json`` is written only by ``scripts/make_conformance.py``; tests
 and ``ftm-conformance`` only read it.
 """
@@ -21,16 +28,18 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+import numpy as np
+
 from ftm._core import bitstream as container
 from ftm.codecs.options import DecodeOptions
-from ftm.errors import BitstreamError, CodecError, StreamVerificationError
+from ftm.errors import BitstreamError, CodecError, ModelError, StreamVerificationError
 from ftm.stream.coding import RecordDecoder
 from ftm.stream.records import md5
 
 __all__ = ["StreamCheck", "check_folder", "check_stream", "check_malformed", "MANIFEST"]
 
 MANIFEST = "expected.json"
-REJECTIONS = (BitstreamError, CodecError, StreamVerificationError)
+REJECTIONS = (BitstreamError, CodecError, StreamVerificationError, ModelError)
 
 
 @dataclass
@@ -41,6 +50,26 @@ class StreamCheck:
     tensors: int = 0
     problems: List[str] = field(default_factory=list)
     rejection: str = ""  # malformed streams: the error they were rejected with
+
+
+def _in_folder(path: str, entry: Dict, key: str) -> Optional[str]:
+    """A file an entry names, relative to the conformance folder (the parent of streams/ and malformed/)."""
+    name = entry.get(key)
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(path))), name) if name else None
+
+
+def _features_problem(name: str, features: np.ndarray, tensor: Dict, path: str) -> Optional[str]:
+    reference = _in_folder(path, tensor, "features_reference")
+    if reference is None:
+        if md5(features).hex() != tensor["features_md5"]:
+            return f"tensor {name!r}: MD5 of the decoded features {md5(features).hex()}, expected {tensor['features_md5']}"
+        return None
+    want = np.load(reference, allow_pickle=False)
+    tol = tensor["features_tolerance"]
+    if want.shape != features.shape or not np.allclose(features, want, rtol=tol["rtol"], atol=tol["atol"]):
+        worst = float(np.max(np.abs(features.astype(np.float64) - want))) if want.shape == features.shape else float("nan")
+        return f"tensor {name!r}: decoded features differ from {tensor['features_reference']} beyond {tol} (largest difference {worst:.3g})"
+    return None
 
 
 def check_stream(path: str, expected: Dict, decoder: str = "ffmpeg", hm_dir: Optional[str] = None) -> StreamCheck:
@@ -57,7 +86,7 @@ def check_stream(path: str, expected: Dict, decoder: str = "ffmpeg", hm_dir: Opt
     want = expected.get("tensors", {})
     if sorted(r.name for r in stream.tensors) != sorted(want):
         check.problems.append(f"tensors {[r.name for r in stream.tensors]}, expected {sorted(want)}")
-    records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or ""))
+    records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or "", model=_in_folder(path, expected, "model") or ""))
     for record in stream.tensors:
         try:
             decoded = records.decode(record)
@@ -70,21 +99,25 @@ def check_stream(path: str, expected: Dict, decoder: str = "ffmpeg", hm_dir: Opt
             continue
         if list(features.shape) != tensor["shape"]:
             check.problems.append(f"tensor {record.name!r}: shape {list(features.shape)}, expected {tensor['shape']}")
-        for what, got, key in (("codes", codes, "codes_md5"), ("features", features, "features_md5")):
-            if md5(got).hex() != tensor[key]:
-                check.problems.append(f"tensor {record.name!r}: MD5 of the decoded {what} {md5(got).hex()}, expected {tensor[key]}")
+        if md5(codes).hex() != tensor["codes_md5"]:
+            check.problems.append(f"tensor {record.name!r}: MD5 of the decoded codes {md5(codes).hex()}, expected {tensor['codes_md5']}")
+        problem = _features_problem(record.name, features, tensor, path)
+        if problem:
+            check.problems.append(problem)
     check.passed = not check.problems
     return check
 
 
-def check_malformed(path: str, expected_error: str, decoder: str = "ffmpeg", hm_dir: Optional[str] = None) -> StreamCheck:
-    """A malformed stream must be rejected, with ``expected_error`` in the message."""
+def check_malformed(
+    path: str, expected_error: str, decoder: str = "ffmpeg", hm_dir: Optional[str] = None, model: Optional[str] = None
+) -> StreamCheck:
+    """A malformed stream must be rejected, with ``expected_error`` in the message (``model``: for learned records)."""
     check = StreamCheck(os.path.basename(path), passed=False)
     with open(path, "rb") as f:
         data = f.read()
     try:
         stream = container.parse_stream(data)
-        records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or ""))
+        records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or "", model=model or ""))
         for record in stream.tensors:
             records.decode(record)
     except REJECTIONS as e:
@@ -109,7 +142,8 @@ def check_folder(folder: str, decoder: str = "ffmpeg", hm_dir: Optional[str] = N
         for name, expected in sorted(manifest["streams"].items())
     ]
     checks += [
-        check_malformed(os.path.join(folder, "malformed", name), entry["error"], decoder, hm_dir)
+        check_malformed(os.path.join(folder, "malformed", name), entry["error"], decoder, hm_dir,
+                        os.path.join(folder, entry["model"]) if "model" in entry else None)
         for name, entry in sorted(manifest["malformed"].items())
-    ]
+    ]  # fmt: skip
     return checks
