@@ -9,7 +9,7 @@
 #     on a machine whose index serves the CUDA build, point FTM_TORCH_INDEX
 #     at a CPU index (https://download.pytorch.org/whl/cpu) or install the
 #     torch you want first; an installed torch is always kept;
-#   - the package with its test, extract and ctc extras.
+#   - the package with its test, extract, ctc and learned extras (faiss-cpu for PQ/OPQ).
 # Arguments go to pytest (bash scripts/test.sh -x -k streams).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,7 @@ say() { printf '==> %s\n' "$*" >&2; }
 started=$SECONDS
 elapsed() { printf '    done in %d s\n' $((SECONDS - started)) >&2; started=$SECONDS; }
 
-say "system packages GoogleTest, x265, dec265, cmake, g++: checking (apt-get installs what is missing, ~1 min)"
+say "system packages GoogleTest, x265, dec265, cmake, g++, Fashion-MNIST: checking (apt-get installs what is missing, ~1 min)"
 bash scripts/install-system-deps.sh
 elapsed
 
@@ -44,8 +44,8 @@ sys.exit(0 if any(i['metadata']['name'].lower().startswith('nvidia-') for i in r
   elapsed
 fi
 
-say "FTM with its test, extract and ctc extras (pip; compiles the C++ extension with $CMAKE_BUILD_PARALLEL_LEVEL jobs, ~1-4 min)"
-python3 -m pip install --quiet ".[test,extract,ctc]"
+say "FTM with its test, extract, ctc and learned extras (pip; compiles the C++ extension with $CMAKE_BUILD_PARALLEL_LEVEL jobs, ~1-4 min)"
+python3 -m pip install --quiet ".[test,extract,ctc,learned]"
 elapsed
 
 say "C++ tests: building (CMake, $jobs jobs, ~1-2 min) and running"
