@@ -24,6 +24,7 @@ from ftm.errors import BitstreamError
 __all__ = ["codebook_shape", "pack_codes", "pq_decode", "pq_encode", "unpack_codes"]
 
 MAX_CODE_BITS = 16
+_CHUNK_VALUES = 1 << 22
 
 
 def codebook_shape(d: int, arch: dict) -> Tuple[int, int, int]:
@@ -60,7 +61,7 @@ def _rotation(weights: Mapping[str, np.ndarray]):
     return None if r is None else np.asarray(r, dtype=np.float64)
 
 
-def pq_encode(weights: Mapping[str, np.ndarray], x: np.ndarray, chunk: int = 256) -> np.ndarray:
+def pq_encode(weights: Mapping[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     """The N x M codes (int32) of N x D vectors: nearest centroid of each sub-vector, after OPQ's rotation."""
     centroids = np.asarray(weights["pq.centroids"], dtype=np.float64)  # M x K x dsub
     m, k, dsub = centroids.shape
@@ -70,7 +71,8 @@ def pq_encode(weights: Mapping[str, np.ndarray], x: np.ndarray, chunk: int = 256
         a = a @ rotation.T
     codes = np.empty((a.shape[0], m), np.int32)
     norms = np.einsum("mkd,mkd->mk", centroids, centroids)
-    for start in range(0, a.shape[0], chunk):  # N x M x K distances, a chunk of rows at a time
+    chunk = max(1, _CHUNK_VALUES // (m * k))  # rows whose M x K distances fit in 32 MB of float64
+    for start in range(0, a.shape[0], chunk):
         sub = a[start : start + chunk].reshape(-1, m, dsub)
         dist = norms[None] - 2.0 * np.einsum("nmd,mkd->nmk", sub, centroids)
         codes[start : start + chunk] = np.argmin(dist, axis=2)  # |x|^2 is the same for every centroid
