@@ -4,6 +4,8 @@
 #   x265               the x265 command-line back end (its tests skip without it)
 #   libde265-examples  dec265, an independent HEVC decoder the tests compare against
 #   clang, libclang-rt-14-dev  the fuzz targets (libFuzzer) of scripts/fuzz.sh
+#   dataset-fashion-mnist  Fashion-MNIST's IDX files in /usr/share/datasets/fashion-mnist: the
+#                      default labelled set of the learned vector codecs (ftm.extract.fashion_mnist)
 # Does nothing when all are present; needs apt-get and root (or sudo) otherwise.
 set -euo pipefail
 
@@ -15,6 +17,7 @@ command -v cmake >/dev/null || missing+=(cmake)
 command -v g++ >/dev/null || missing+=(g++)
 command -v clang++ >/dev/null || missing+=(clang)
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev)
+[ -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ] || missing+=(dataset-fashion-mnist)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

@@ -1,6 +1,6 @@
 """Regenerate the conformance streams and their expected values.
 
-    python scripts/make_conformance.py [--out conformance] [--recode]
+    python scripts/make_conformance.py [--out conformance] [--recode] [--learned-only]
 
 This is the only thing that writes conformance/expected.json: tests and
 ftm-conformance read it. Valid streams are coded from fixed inputs (seeded
@@ -11,6 +11,12 @@ by earlier versions must go on decoding to the same values) unless
 ``--recode`` is given. Malformed streams are valid ones with targeted byte
 edits, each checked to be rejected with its stated error before anything
 is written.
+
+Learned streams (scripts/conformance_learned.py) come with the tiny models
+that code them (models/) and their float32 reconstructions (reference/),
+checked with a tolerance. ``--learned-only`` regenerates those alone and
+keeps every other stream as committed (x265 builds differ in the bytes they
+write, not in what the streams decode to).
 """
 
 from __future__ import annotations
@@ -32,6 +38,11 @@ from ftm.stream.conformance import MANIFEST, check_malformed, check_stream
 from ftm.data import default_features
 from ftm.stream.records import md5
 from ftm.stream.coding import RecordDecoder, encode_tensors
+from ftm.codecs.options import DecodeOptions
+
+import conformance_learned  # scripts/, beside this file
+
+SUBFOLDERS = ("streams", "malformed", "models", "reference")
 
 
 def relu_features(shape, seed, signed=False):
@@ -222,9 +233,9 @@ def malformed_cases(valid: Dict[str, bytes]) -> Dict[str, Tuple[str, str, bytes]
     }
 
 
-def expected_of(data: bytes) -> Dict:
-    stream = _core.parse_stream(data)
-    records = RecordDecoder()
+def expected_of(data: bytes, model: str = "") -> Dict:
+    stream = _core.bitstream.parse_stream(data)
+    records = RecordDecoder(DecodeOptions(model=model))
     tensors = {}
     for record in stream.tensors:
         decoded = records.decode(record, verify=False)
@@ -233,40 +244,78 @@ def expected_of(data: bytes) -> Dict:
     return tensors
 
 
+def write_learned(work: str, manifest: Dict) -> None:
+    """The tiny models, the learned streams, their references and broken variants, into ``work``."""
+    for name, data in conformance_learned.tiny_models().items():
+        with open(os.path.join(work, "models", f"{name}.safetensors"), "wb") as f:
+            f.write(data)
+    valid: Dict[str, bytes] = {}
+    for name, (description, model, _) in conformance_learned.VALID.items():
+        model_path = os.path.join(work, "models", f"{model}.safetensors")
+        valid[name] = data = conformance_learned.encode(name, model_path)
+        with open(os.path.join(work, "streams", f"{name}.ftm"), "wb") as f:
+            f.write(data)
+        tensors = expected_of(data, model_path)
+        for tensor, entry in tensors.items():
+            reference = f"reference/{name}.{tensor}.npy"
+            decoded = ftm.decode_all(data, model=model_path)[tensor]
+            np.save(os.path.join(work, reference), decoded, allow_pickle=False)
+            entry.update(features_reference=reference, features_tolerance=conformance_learned.TOLERANCE)
+        manifest["streams"][f"{name}.ftm"] = {"description": description, "model": f"models/{model}.safetensors",
+                                              "bytes": len(data), "tensors": tensors}  # fmt: skip
+    for name, (description, error, model, data) in conformance_learned.malformed(valid).items():
+        with open(os.path.join(work, "malformed", name), "wb") as f:
+            f.write(data)
+        manifest["malformed"][name] = {"description": description, "error": error, "model": f"models/{model}.safetensors"}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="conformance", help="conformance folder (default: ./conformance)")
     parser.add_argument("--recode", action="store_true", help="code every valid stream again, even those already there")
+    parser.add_argument("--learned-only", action="store_true", help="regenerate the learned streams only; keep the others as committed")
     args = parser.parse_args()
 
     manifest: Dict = {"generator": "python scripts/make_conformance.py", "ftm_version": ftm.__version__, "streams": {}, "malformed": {}}
     valid: Dict[str, bytes] = {}
-    for name, (description, make, keys) in VALID.items():
-        existing = os.path.join(args.out, "streams", f"{name}.ftm")
-        if os.path.isfile(existing) and not args.recode:
-            with open(existing, "rb") as f:
-                data = f.read()
-        else:
-            data = encode_tensors(make(), ftm.Config.from_values(keys), progress=False).data
-        valid[name] = data
-        manifest["streams"][f"{name}.ftm"] = {"description": description, "config": keys, "bytes": len(data), "tensors": expected_of(data)}
+    if args.learned_only:
+        with open(os.path.join(args.out, MANIFEST), encoding="utf-8") as f:
+            old = json.load(f)
+        manifest["streams"] = {k: v for k, v in old["streams"].items() if "model" not in v}
+        manifest["malformed"] = {k: v for k, v in old["malformed"].items() if "model" not in v}
+    else:
+        for name, (description, make, keys) in VALID.items():
+            existing = os.path.join(args.out, "streams", f"{name}.ftm")
+            if os.path.isfile(existing) and not args.recode:
+                with open(existing, "rb") as f:
+                    data = f.read()
+            else:
+                data = encode_tensors(make(), ftm.Config.from_values(keys), progress=False).data
+            valid[name] = data
+            manifest["streams"][f"{name}.ftm"] = {"description": description, "config": keys, "bytes": len(data), "tensors": expected_of(data)}
 
     # Build everything in a scratch folder, check it, then swap it in whole.
     work = tempfile.mkdtemp(prefix=".conformance-", dir=os.path.dirname(os.path.abspath(args.out)) or ".")
     try:
-        os.makedirs(os.path.join(work, "streams"))
-        os.makedirs(os.path.join(work, "malformed"))
+        for sub in SUBFOLDERS:
+            os.makedirs(os.path.join(work, sub))
+        if args.learned_only:
+            for sub, entries in (("streams", manifest["streams"]), ("malformed", manifest["malformed"])):
+                for name in entries:
+                    shutil.copyfile(os.path.join(args.out, sub, name), os.path.join(work, sub, name))
         for name, data in valid.items():
             with open(os.path.join(work, "streams", f"{name}.ftm"), "wb") as f:
                 f.write(data)
-        for name, (description, error, data) in malformed_cases(valid).items():
-            path = os.path.join(work, "malformed", name)
-            with open(path, "wb") as f:
+        for name, (description, error, data) in (malformed_cases(valid).items() if valid else ()):
+            with open(os.path.join(work, "malformed", name), "wb") as f:
                 f.write(data)
-            check = check_malformed(path, error)
+            manifest["malformed"][name] = {"description": description, "error": error}
+        write_learned(work, manifest)
+        for name, entry in manifest["malformed"].items():
+            model = os.path.join(work, entry["model"]) if "model" in entry else None
+            check = check_malformed(os.path.join(work, "malformed", name), entry["error"], model=model)
             if not check.passed:
                 raise SystemExit(f"malformed case {name}: {'; '.join(check.problems)}")
-            manifest["malformed"][name] = {"description": description, "error": error}
         for name, expected in manifest["streams"].items():
             check = check_stream(os.path.join(work, "streams", name), expected)
             if not check.passed:
@@ -274,7 +323,7 @@ def main() -> int:
         with open(os.path.join(work, MANIFEST), "w", encoding="utf-8") as f:
             json.dump(manifest, f, indent=2)
             f.write("\n")
-        for sub in ("streams", "malformed", MANIFEST):
+        for sub in SUBFOLDERS + (MANIFEST,):
             target = os.path.join(args.out, sub)
             if os.path.isdir(target):
                 shutil.rmtree(target)
@@ -284,7 +333,7 @@ def main() -> int:
             os.replace(os.path.join(work, sub), target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"wrote {len(valid)} streams and {len(manifest['malformed'])} malformed streams to {args.out}/")
+    print(f"wrote {len(manifest['streams'])} streams and {len(manifest['malformed'])} malformed streams to {args.out}/")
     return 0
 
 

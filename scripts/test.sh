@@ -9,7 +9,8 @@
 #     on a machine whose index serves the CUDA build, point FTM_TORCH_INDEX
 #     at a CPU index (https://download.pytorch.org/whl/cpu) or install the
 #     torch you want first; an installed torch is always kept;
-#   - the package with its test, extract, ctc, fuzz and detect extras (detect: TensorFlow, ~600 MB).
+#   - the package with its test, extract, ctc, fuzz, detect and learned extras
+#     (detect: TensorFlow, ~600 MB; learned: faiss-cpu for PQ/OPQ).
 # Then: the C++ tests, the C++ tests again under ASan and UBSan, each fuzz
 # target for a short fixed number of executions (scripts/fuzz.sh; set
 # FTM_FUZZ_RUNS=0 to skip it), and pytest.
@@ -23,7 +24,7 @@ say() { printf '==> %s\n' "$*" >&2; }
 started=$SECONDS
 elapsed() { printf '    done in %d s\n' $((SECONDS - started)) >&2; started=$SECONDS; }
 
-say "system packages GoogleTest, x265, dec265, cmake, g++, clang with libFuzzer: checking (apt-get installs what is missing, ~1-2 min)"
+say "system packages GoogleTest, x265, dec265, cmake, g++, clang with libFuzzer, Fashion-MNIST: checking (apt-get installs what is missing, ~1-2 min)"
 bash scripts/install-system-deps.sh
 elapsed
 
@@ -47,8 +48,8 @@ sys.exit(0 if any(i['metadata']['name'].lower().startswith('nvidia-') for i in r
   elapsed
 fi
 
-say "FTM with its test, extract, ctc, fuzz and detect extras (pip; compiles the C++ extension with $CMAKE_BUILD_PARALLEL_LEVEL jobs, ~1-4 min)"
-python3 -m pip install --quiet ".[test,extract,ctc,fuzz,detect]"
+say "FTM with its test, extract, ctc, fuzz, detect and learned extras (pip; compiles the C++ extension with $CMAKE_BUILD_PARALLEL_LEVEL jobs, ~1-4 min)"
+python3 -m pip install --quiet ".[test,extract,ctc,fuzz,detect,learned]"
 elapsed
 
 say "C++ tests: building (CMake, $jobs jobs, ~1-2 min) and running"

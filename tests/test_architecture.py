@@ -28,7 +28,7 @@ ROOMS: Dict[str, Tuple[str, ...]] = {
     "metrics": ("ftm.metrics",),
     "stream": ("ftm.stream",),
     "api": ("ftm",),  # the package's __init__: the public API gathered from the rooms
-    "pipelines": ("ftm.extract", "ftm.evaluation", "ftm.ctc"),
+    "pipelines": ("ftm.extract", "ftm.evaluation", "ftm.ctc", "ftm.train", "ftm.rate_accuracy"),
     "tools": ("ftm.cli",),
     "moved": ("ftm._moved",),
 }
@@ -46,7 +46,7 @@ MAY_IMPORT: Dict[str, Tuple[str, ...]] = {
     "moved": (),  # imports its targets by name, at run time only
 }
 # within the pipelines room: each may import the ones before it
-PIPELINE_ORDER = ("ftm.extract", "ftm.evaluation", "ftm.ctc")
+PIPELINE_ORDER = ("ftm.extract", "ftm.evaluation", "ftm.ctc", "ftm.train", "ftm.rate_accuracy")
 
 
 def _prefixes(name: str) -> List[str]:
@@ -157,6 +157,9 @@ def test_imports_point_down_only():
         ("ftm.cli.encode", "ftm.stream.coding", True),
         ("ftm.stream.coding", "ftm.cli._tool", False),
         ("ftm.ctc.job", "ftm.config", False),  # a name of 0.1 kept for one release
+        ("ftm.rate_accuracy.runner", "ftm.train.run", True),
+        ("ftm.train.methods", "ftm.rate_accuracy.runner", False),
+        ("ftm.codecs.learned.codec", "ftm.train.networks", False),
     ],
 )
 def test_the_rule_itself(importer, imported, allowed):

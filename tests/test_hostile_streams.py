@@ -4,7 +4,6 @@ child process under an address-space cap, so a regression fails instead of exhau
 
 from __future__ import annotations
 
-import os
 import resource
 import struct
 import subprocess

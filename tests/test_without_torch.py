@@ -46,3 +46,23 @@ def test_ftm_eval_without_torch_names_the_extra(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr
     assert 'ftm-eval: error:' in done.stderr and 'pip install "ftm[extract]"' in done.stderr
+
+
+def test_learned_streams_code_and_decode_without_torch():
+    import os
+
+    models = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conformance", "models")
+    code = BLOCK_TORCH.split("try:")[0] + textwrap.dedent(
+        f"""
+        import numpy as np
+        import ftm.codecs.learned, ftm.metrics.verification, ftm.extract.embeddings
+        x = np.random.default_rng(0).laplace(size=(5, 16)).astype(np.float32)
+        for name in ("pro", "pro_e", "sq_e", "pq", "opq"):
+            model = {models!r} + f"/tiny_{{name}}.safetensors"
+            result = ftm.encode_tensors(x, {{"FeatureKind": "learned", "Model": model}}, progress=False)
+            assert np.array_equal(ftm.decode(result.data, model=model), result.reconstruction["features"])
+        assert "torch" not in [m.split(".")[0] for m in sys.modules if sys.modules[m] is not None]
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

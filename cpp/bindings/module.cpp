@@ -36,9 +36,21 @@ py::object callable_module_type() {
   return cls;
 }
 
-// Names added after 0.1: only in their submodule, since the flat names are
-// 0.1's, kept for one release, not a second home for new ones.
-const std::set<std::string> kNotFlat = {"DEFAULT_MAX_LEVELS", "DEFAULT_MAX_STATE_BYTES", "level_state_bytes", "VideoBox"};
+// Every public name of FTM 0.1's flat ftm._core: only these get flat aliases;
+// names added to a submodule since live in their submodule alone.
+bool is_flat_name_of_0_1(const std::string& key) {
+  static const char* const kNames[] = {
+      "MIN_BITS", "MAX_BITS", "MIN_QP", "MAX_QP", "PACK_CHANNEL", "PACK_TILED", "LEVEL_HEADER_BYTES",
+      "MIN_ADAPTATION_SHIFT", "MAX_ADAPTATION_SHIFT", "set_num_threads", "num_threads", "log_quantize",
+      "log_dequantize", "minmax_quantize", "minmax_dequantize", "qstep", "sq_quantize", "sq_dequantize",
+      "pack_geometry", "pack", "unpack", "inversion_count", "bubble_index", "inversion_count_batch",
+      "bubble_index_batch", "encode_levels", "decode_levels", "BitstreamError", "FeatureKind", "SourceDtype",
+      "PackMode", "LogQuantBox", "MinMaxQuantBox", "PackBox", "HevcBox", "ScalarQuantBox", "HashBox",
+      "TensorRecord", "Stream", "validate_stream", "write_stream", "parse_stream"};
+  for (const char* name : kNames)
+    if (key == name) return true;
+  return false;
+}
 
 struct Core {
   py::module_ module;
@@ -60,7 +72,7 @@ void Core::add(const char* name, const char* doc, void (*fill)(py::module_&)) {
   // functions (pack, bubble_index), the submodule itself answers the call.
   for (const auto& item : sub.attr("__dict__").cast<py::dict>()) {
     const std::string key = py::str(item.first);
-    if (key.empty() || key[0] == '_' || kNotFlat.count(key)) continue;
+    if (key.empty() || key[0] == '_' || !is_flat_name_of_0_1(key)) continue;
     if (key == name) sub.attr("__class__") = callable_module;
     else module.attr(key.c_str()) = item.second;
   }

@@ -18,14 +18,46 @@ Bytes from_bytes(const py::bytes& b) {
   return Bytes(s.begin(), s.end());
 }
 
-py::bytes md5_bytes(const std::array<std::uint8_t, 16>& a) { return py::bytes(reinterpret_cast<const char*>(a.data()), 16); }
+template <std::size_t N>
+py::bytes digest_bytes(const std::array<std::uint8_t, N>& a) { return py::bytes(reinterpret_cast<const char*>(a.data()), N); }
 
-std::array<std::uint8_t, 16> md5_from(const py::bytes& b) {
+template <std::size_t N>
+std::array<std::uint8_t, N> digest_from(const py::bytes& b, const char* what) {
   const std::string_view s = b;
-  if (s.size() != 16) throw std::invalid_argument("an MD5 digest has 16 bytes, got " + std::to_string(s.size()));
-  std::array<std::uint8_t, 16> a{};
+  if (s.size() != N) throw std::invalid_argument(std::string("an ") + what + " digest has " + std::to_string(N) + " bytes, got " + std::to_string(s.size()));
+  std::array<std::uint8_t, N> a{};
   std::copy(s.begin(), s.end(), a.begin());
   return a;
+}
+
+py::bytes md5_bytes(const std::array<std::uint8_t, 16>& a) { return digest_bytes(a); }
+std::array<std::uint8_t, 16> md5_from(const py::bytes& b) { return digest_from<16>(b, "MD5"); }
+
+// The boxes of learned records (seed 001's codecs).
+void register_learned_boxes(py::module_& m) {
+  py::enum_<LearnedMethod>(m, "LearnedMethod")
+      .value("SQ_E", LearnedMethod::kSqEnhanced)
+      .value("PRO", LearnedMethod::kPro)
+      .value("PRO_E", LearnedMethod::kProEnhanced)
+      .value("PQ", LearnedMethod::kPq)
+      .value("OPQ", LearnedMethod::kOpq);
+  py::class_<LearnedModelBox>(m, "LearnedModelBox")
+      .def(py::init<>())
+      .def_readwrite("method", &LearnedModelBox::method)
+      .def_property(
+          "model_sha256", [](const LearnedModelBox& b) { return digest_bytes(b.model_sha256); },
+          [](LearnedModelBox& b, const py::bytes& v) { b.model_sha256 = digest_from<32>(v, "SHA-256"); });
+  py::class_<LatentBox>(m, "LatentBox")
+      .def(py::init<>())
+      .def_readwrite("latent_dims", &LatentBox::latent_dims)
+      .def_readwrite("r_clip", &LatentBox::r_clip);
+  py::class_<ProductCodesBox>(m, "ProductCodesBox")
+      .def(py::init<>())
+      .def_readwrite("num_subquantizers", &ProductCodesBox::num_subquantizers)
+      .def_readwrite("code_bits", &ProductCodesBox::code_bits)
+      .def_property(
+          "codes", [](const ProductCodesBox& b) { return to_bytes(b.codes); },
+          [](ProductCodesBox& b, const py::bytes& v) { b.codes = from_bytes(v); });
 }
 
 }  // namespace
@@ -49,7 +81,10 @@ void register_bitstream(py::module_& m) {
     }
   });
 
-  py::enum_<FeatureKind>(m, "FeatureKind").value("MAP", FeatureKind::kMap).value("VECTOR", FeatureKind::kVector);
+  py::enum_<FeatureKind>(m, "FeatureKind")
+      .value("MAP", FeatureKind::kMap)
+      .value("VECTOR", FeatureKind::kVector)
+      .value("LEARNED", FeatureKind::kLearned);
   py::enum_<SourceDtype>(m, "SourceDtype")
       .value("FLOAT16", SourceDtype::kFloat16)
       .value("FLOAT32", SourceDtype::kFloat32)
@@ -113,6 +148,8 @@ void register_bitstream(py::module_& m) {
           "features_md5", [](const HashBox& h) { return md5_bytes(h.features_md5); },
           [](HashBox& h, const py::bytes& b) { h.features_md5 = md5_from(b); });
 
+  register_learned_boxes(m);
+
   py::class_<TensorRecord>(m, "TensorRecord")
       .def(py::init<>())
       .def_readwrite("name", &TensorRecord::name)
@@ -125,6 +162,9 @@ void register_bitstream(py::module_& m) {
       .def_readwrite("hevc", &TensorRecord::hevc)
       .def_readwrite("video", &TensorRecord::video)
       .def_readwrite("scalar_quant", &TensorRecord::scalar_quant)
+      .def_readwrite("learned_model", &TensorRecord::learned_model)
+      .def_readwrite("latent", &TensorRecord::latent)
+      .def_readwrite("product_codes", &TensorRecord::product_codes)
       .def_readwrite("hash", &TensorRecord::hash)
       .def_readwrite("info", &TensorRecord::info)
       .def_property(

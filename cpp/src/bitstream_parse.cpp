@@ -106,7 +106,7 @@ void parse_tens(Reader& in, TensorRecord& r) {
   const auto name = in.bytes("name", len);
   r.name.assign(name.begin(), name.end());
   const std::uint32_t kind = in.u8("feature_kind");
-  if (kind > 1) in.error("feature_kind", str(kind) + " outside [0, 1]");
+  if (kind > 2) in.error("feature_kind", str(kind) + " outside [0, 2]");
   r.kind = static_cast<FeatureKind>(kind);
   const std::uint32_t dtype = in.u8("source_dtype");
   if (dtype > 2) in.error("source_dtype", str(dtype) + " outside [0, 2]");
@@ -197,6 +197,31 @@ void parse_norm(Reader& in, TensorRecord& r) {
   r.norms = std::move(v);
 }
 
+void parse_lmod(Reader& in, TensorRecord& r) {
+  LearnedModelBox m;
+  const auto digest = in.bytes("model_sha256", 32);
+  std::copy(digest.begin(), digest.end(), m.model_sha256.begin());
+  const std::uint32_t method = in.u8("method");
+  if (method > kMaxLearnedMethod) in.error("method", str(method) + " outside [0, " + str(+kMaxLearnedMethod) + "]");
+  m.method = static_cast<LearnedMethod>(method);
+  r.learned_model = m;
+}
+
+void parse_latn(Reader& in, TensorRecord& r) {
+  LatentBox l;
+  l.latent_dims = in.u32("latent_dims");
+  l.r_clip = in.f32("r_clip");
+  r.latent = l;
+}
+
+void parse_pqcd(Reader& in, TensorRecord& r) {
+  ProductCodesBox p;
+  p.num_subquantizers = in.u32("num_subquantizers");
+  p.code_bits = static_cast<std::uint8_t>(in.u8("code_bits"));
+  p.codes = in.bytes("codes", in.left());  // its size is checked against N, M and code_bits by validation
+  r.product_codes = std::move(p);
+}
+
 void parse_hash(Reader& in, TensorRecord& r) {
   HashBox h;
   h.hash_type = static_cast<std::uint8_t>(in.u8("hash_type"));
@@ -212,10 +237,15 @@ int critical_rank(std::uint32_t t, FeatureKind kind) {
     if (t == kQlog || t == kQmmx) return 1;
     if (t == kPack) return 2;
     if (t == kHevc || t == kVidc) return 3;  // one payload box: HEVC or VIDC
-  } else {
+  } else if (kind == FeatureKind::kVector) {
     if (t == kQscl) return 1;
     if (t == kNorm) return 2;
     if (t == kCabc) return 3;
+  } else {
+    if (t == kLmod) return 1;
+    if (t == kQscl || t == kLatn || t == kPqcd) return 2;
+    if (t == kNorm) return 3;
+    if (t == kCabc) return 4;
   }
   return -1;
 }
@@ -279,7 +309,10 @@ Stream parse_stream(const std::uint8_t* data, std::size_t size, std::vector<Synt
         } else r.unknown_ancillary.push_back({name, in.bytes("data", in.left())});
       } else {
         const int rank = critical_rank(type, r.kind);
-        if (rank < 0) in.error("box_type", "unknown or misplaced critical box for a " + std::string(r.kind == FeatureKind::kMap ? "feature map" : "feature vector"));
+        if (rank < 0) {
+          static const char* kKinds[] = {"feature map", "feature vector", "learned record"};
+          in.error("box_type", "unknown or misplaced critical box for a " + std::string(kKinds[static_cast<int>(r.kind)]));
+        }
         if (rank <= last_rank) in.error("box_type", "out of order or repeated");
         last_rank = rank;
         if (type == kQlog) parse_qlog(in, r);
@@ -290,6 +323,9 @@ Stream parse_stream(const std::uint8_t* data, std::size_t size, std::vector<Synt
         else if (type == kQscl) parse_qscl(in, r);
         else if (type == kNorm) parse_norm(in, r);
         else if (type == kCabc) r.cabac = in.bytes("level_payload", in.left());
+        else if (type == kLmod) parse_lmod(in, r);
+        else if (type == kLatn) parse_latn(in, r);
+        else if (type == kPqcd) parse_pqcd(in, r);
       }
     }
     if (in.left() != 0) in.error("box_size", str(in.left()) + " bytes of the box left unread");

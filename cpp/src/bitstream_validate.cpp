@@ -51,7 +51,7 @@ void validate_header(const Where& w, const TensorRecord& r) {
   if (r.name.size() > kMaxNameLength) fail(w, "name_length", str(r.name.size()) + " exceeds 255");
   if (r.name.find('\0') != std::string::npos) fail(w, "name", "contains a zero byte");
   if (!valid_utf8(r.name)) fail(w, "name", "is not valid UTF-8");
-  check_range(w, "feature_kind", static_cast<int>(r.kind), 0, 1);
+  check_range(w, "feature_kind", static_cast<int>(r.kind), 0, 2);
   check_range(w, "source_dtype", static_cast<int>(r.source_dtype), 0, 2);
   const std::size_t want = r.kind == FeatureKind::kMap ? 4 : 2;
   if (r.dims.size() != want) fail(w, "num_dims", str(r.dims.size()) + ", expected " + str(want));
@@ -61,6 +61,7 @@ void validate_header(const Where& w, const TensorRecord& r) {
     count = r.dims[i] == 0 ? 0 : (count > kMaxTensorElements ? count : count * r.dims[i]);
   }
   if (count > kMaxTensorElements) fail(w, "dim", "tensor has more than 2^31 elements");
+  if (r.kind == FeatureKind::kLearned && r.dims[1] == 0) fail(w, "dim[1]", "must be >= 1 for a learned record");
 }
 
 // SPEC.md 3.6: the codecs a VIDC box carries, with the chroma formats, bit depths and QPs each allows.
@@ -186,9 +187,52 @@ void validate_vector(Where w, const TensorRecord& r) {
   if (!r.cabac) fail(w, "", "missing");
 }
 
+// A learned record (seed 001's codecs): the model box, then the payload its
+// method codes: SQ-E the vector payload (QSCL, NORM, CABC), PRO and PRO-E a
+// latent (LATN, CABC), PQ and OPQ product codes (PQCD).
+void validate_learned(Where w, const TensorRecord& r) {
+  if (r.log_quant || r.minmax_quant || r.pack || r.hevc) fail(w, "", "a learned record carries no QLOG, QMMX, PACK or HEVC box");
+  w.box = "LMOD";
+  if (!r.learned_model) fail(w, "", "missing");
+  check_range(w, "method", static_cast<int>(r.learned_model->method), 0, kMaxLearnedMethod);
+  const auto method = r.learned_model->method;
+  if (method == LearnedMethod::kSqEnhanced) {
+    if (r.latent || r.product_codes) fail(w, "", "method 0 (SQ-E) carries no LATN or PQCD box");
+    validate_vector(w, r);
+    return;
+  }
+  if (method == LearnedMethod::kPro || method == LearnedMethod::kProEnhanced) {
+    if (r.scalar_quant || r.norms || r.product_codes) fail(w, "", "methods 1, 2 (PRO, PRO-E) carry no QSCL, NORM or PQCD box");
+    w.box = "LATN";
+    if (!r.latent) fail(w, "", "missing");
+    if (r.latent->latent_dims == 0) fail(w, "latent_dims", "must be >= 1");
+    check_finite(w, "r_clip", r.latent->r_clip);
+    if (!(r.latent->r_clip > 0.0f && r.latent->r_clip <= kMaxClip)) fail(w, "r_clip", str(r.latent->r_clip) + " outside (0, 32768]");
+    if (static_cast<std::uint64_t>(r.dims[0]) * r.latent->latent_dims > kMaxTensorElements)
+      fail(w, "latent_dims", "N * latent_dims exceeds 2^31 levels");
+    w.box = "CABC";
+    if (!r.cabac) fail(w, "", "missing");
+    return;
+  }
+  if (r.scalar_quant || r.norms || r.latent || r.cabac) fail(w, "", "methods 3, 4 (PQ, OPQ) carry no QSCL, NORM, LATN or CABC box");
+  w.box = "PQCD";
+  if (!r.product_codes) fail(w, "", "missing");
+  const auto& p = *r.product_codes;
+  if (p.num_subquantizers == 0 || r.dims[1] % p.num_subquantizers != 0)
+    fail(w, "num_subquantizers", str(p.num_subquantizers) + " does not divide D = " + str(r.dims[1]));
+  check_range(w, "code_bits", p.code_bits, 1, kMaxCodeBits);
+  const std::uint64_t bits = static_cast<std::uint64_t>(r.dims[0]) * p.num_subquantizers * p.code_bits;
+  if (p.codes.size() != (bits + 7) / 8)
+    fail(w, "codes", str(p.codes.size()) + " bytes, expected " + str((bits + 7) / 8) + " for N * M codes of " + str(+p.code_bits) + " bits");
+  if (bits % 8 && (p.codes.back() & ((1u << (8 - bits % 8)) - 1u))) fail(w, "codes", "padding bits after the last code must be 0");
+}
+
 void validate_record(const Where& w, const TensorRecord& r) {
   validate_header(w, r);
+  if (r.kind != FeatureKind::kLearned && (r.learned_model || r.latent || r.product_codes))
+    fail(w, "", "only a learned record carries LMOD, LATN or PQCD boxes");
   if (r.kind == FeatureKind::kMap) validate_map(w, r);
+  else if (r.kind == FeatureKind::kLearned) validate_learned(w, r);
   else validate_vector(w, r);
   if (r.info && !valid_utf8(*r.info)) {
     Where h = w;

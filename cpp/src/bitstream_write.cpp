@@ -38,6 +38,29 @@ class Writer {
   std::vector<std::uint8_t> out_;
 };
 
+// The boxes only a learned record has, which come before its QSCL/NORM/CABC.
+void write_learned_boxes(Writer& w, const TensorRecord& r) {
+  if (r.learned_model) {
+    const auto box = w.begin_box(kLmod);
+    w.bytes(r.learned_model->model_sha256.data(), 32);
+    w.u8(static_cast<std::uint32_t>(r.learned_model->method));
+    w.end_box(box);
+  }
+  if (r.latent) {
+    const auto box = w.begin_box(kLatn);
+    w.u32(r.latent->latent_dims);
+    w.f32(r.latent->r_clip);
+    w.end_box(box);
+  }
+  if (r.product_codes) {
+    const auto box = w.begin_box(kPqcd);
+    w.u32(r.product_codes->num_subquantizers);
+    w.u8(r.product_codes->code_bits);
+    w.bytes(r.product_codes->codes.data(), r.product_codes->codes.size());
+    w.end_box(box);
+  }
+}
+
 void write_record(Writer& w, const TensorRecord& r) {
   auto box = w.begin_box(kTens);
   w.u16(static_cast<std::uint32_t>(r.name.size()));
@@ -93,6 +116,7 @@ void write_record(Writer& w, const TensorRecord& r) {
     w.bytes(r.video->payload.data(), r.video->payload.size());
     w.end_box(box);
   }
+  write_learned_boxes(w, r);
   if (r.scalar_quant) {
     box = w.begin_box(kQscl);
     w.u8(static_cast<std::uint8_t>(r.scalar_quant->qp));

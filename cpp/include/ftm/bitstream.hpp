@@ -27,7 +27,7 @@ constexpr std::size_t kMaxNameLength = 255;
 constexpr std::uint64_t kMaxTensorElements = std::uint64_t{1} << 31;
 constexpr std::uint8_t kNoChannelAxis = 255;
 
-enum class FeatureKind : std::uint8_t { kMap = 0, kVector = 1 };
+enum class FeatureKind : std::uint8_t { kMap = 0, kVector = 1, kLearned = 2 };
 enum class SourceDtype : std::uint8_t { kFloat16 = 0, kFloat32 = 1, kFloat64 = 2 };
 
 struct LogQuantBox {  // 'QLOG'
@@ -77,6 +77,28 @@ struct ScalarQuantBox {  // 'QSCL'
   float scale = 1.0f;
 };
 
+// Learned vector codecs (seed 001): what a learned record's model does.
+enum class LearnedMethod : std::uint8_t { kSqEnhanced = 0, kPro = 1, kProEnhanced = 2, kPq = 3, kOpq = 4 };
+constexpr std::uint8_t kMaxLearnedMethod = 4;
+constexpr float kMaxClip = 32768.0f;
+constexpr std::uint8_t kMaxCodeBits = 16;
+
+struct LearnedModelBox {  // 'LMOD'
+  std::array<std::uint8_t, 32> model_sha256{};
+  LearnedMethod method = LearnedMethod::kPro;
+};
+
+struct LatentBox {  // 'LATN'
+  std::uint32_t latent_dims = 1;
+  float r_clip = 20.0f;
+};
+
+struct ProductCodesBox {  // 'PQCD'
+  std::uint32_t num_subquantizers = 1;
+  std::uint8_t code_bits = 8;
+  std::vector<std::uint8_t> codes;  // N * M codes of code_bits bits, MSB first, zero-padded to a byte
+};
+
 struct HashBox {  // 'hash'
   std::uint8_t hash_type = 0;  // 0: MD5
   std::array<std::uint8_t, 16> codes_md5{};
@@ -101,6 +123,9 @@ struct TensorRecord {
   std::optional<ScalarQuantBox> scalar_quant;
   std::optional<std::vector<float>> norms;
   std::optional<std::vector<std::uint8_t>> cabac;
+  std::optional<LearnedModelBox> learned_model;
+  std::optional<LatentBox> latent;
+  std::optional<ProductCodesBox> product_codes;
   std::optional<HashBox> hash;
   std::optional<std::string> info;
   std::vector<AncillaryBox> unknown_ancillary;

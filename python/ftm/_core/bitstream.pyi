@@ -10,6 +10,15 @@ from ftm.errors import BitstreamError as BitstreamError
 class FeatureKind:
     MAP: FeatureKind
     VECTOR: FeatureKind
+    LEARNED: FeatureKind
+
+class LearnedMethod:
+    SQ_E: LearnedMethod
+    PRO: LearnedMethod
+    PRO_E: LearnedMethod
+    PQ: LearnedMethod
+    OPQ: LearnedMethod
+    value: int
 
 class SourceDtype:
     FLOAT16: SourceDtype
@@ -64,6 +73,22 @@ class ScalarQuantBox:
     scale: float
     def __init__(self) -> None: ...
 
+class LearnedModelBox:
+    model_sha256: bytes  # 32 bytes
+    method: LearnedMethod
+    def __init__(self) -> None: ...
+
+class LatentBox:
+    latent_dims: int
+    r_clip: float
+    def __init__(self) -> None: ...
+
+class ProductCodesBox:
+    num_subquantizers: int
+    code_bits: int
+    codes: bytes
+    def __init__(self) -> None: ...
+
 class HashBox:
     hash_type: int
     codes_md5: bytes
@@ -81,6 +106,9 @@ class TensorRecord:
     hevc: Optional[HevcBox]
     video: Optional[VideoBox]
     scalar_quant: Optional[ScalarQuantBox]
+    learned_model: Optional[LearnedModelBox]
+    latent: Optional[LatentBox]
+    product_codes: Optional[ProductCodesBox]
     hash: Optional[HashBox]
     info: Optional[str]
     norms: Optional[npt.NDArray[np.float32]]

@@ -5,13 +5,17 @@
     ftm-decode -b feats.npz.ftm -o recon.npz --verify-md5 a=... --verify-md5 b=...
     ftm-decode -b feats.ftm --Decoder=hm --HmDir=/opt/hm/bin
     ftm-decode -b big.ftm --max-elements 0 --max-memory 16G      # a trusted stream past the limits
+    ftm-decode -b emb.ftm --Model pro.safetensors -o emb.npy    # learned records: the model they were coded with
 
 The checksums a stream carries (its ``hash`` boxes) are always checked; a
 mismatch is an error and nothing is written. ``--verify-md5`` adds a check
 against a digest given on the command line. The decode limits
 (``--max-elements``, ``--max-memory``, ``--timeout``; 0 lifts one,
 ``--no-limits`` all) are checked before anything sized from the stream is
-allocated or run.
+allocated or run. The float output of a learned model depends on the
+platform's arithmetic: for learned records the stream's own check covers
+the integer codes, and ``--verify-md5`` holds on the platform that wrote
+the digest.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--Decoder", choices=sorted(DECODERS), default="ffmpeg", help="video decoder back end of feature-map records")
     p.add_argument("--HmDir", default=None, metavar="DIR", help="folder of HM's TAppDecoder (default: $FTM_HM_DIR)")
     p.add_argument("--VtmDir", default=None, metavar="DIR", help="folder of VTM's DecoderApp (default: $FTM_VTM_DIR)")
+    p.add_argument("--Model", default=None, metavar="FILE", help="model file of learned records (the one they were coded with)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     d = DecodeLimits()
     p.add_argument("--max-elements", type=_count, default=d.max_elements, metavar="N",
@@ -116,7 +121,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     t0 = time.perf_counter()
     limits = DecodeLimits.unlimited() if args.no_limits else DecodeLimits(args.max_elements, args.max_memory, args.timeout)
     tensors = decode_all(
-        data, decoder=args.Decoder, hm_dir=args.HmDir, vtm_dir=args.VtmDir,
+        data, decoder=args.Decoder, hm_dir=args.HmDir, vtm_dir=args.VtmDir, model=args.Model,
         max_elements=limits.max_elements, max_memory=limits.max_memory, timeout=limits.timeout,
     )  # fmt: skip
     seconds = time.perf_counter() - t0

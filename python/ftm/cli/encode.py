@@ -3,10 +3,12 @@
     ftm-encode -c cfg/ctc_qp22.cfg                      # the bundled default input
     ftm-encode -c cfg/ctc_qp22.cfg -i feats.npz -b feats.ftm -o recon.npz
     ftm-encode -c cfg/ctc_qp22.cfg --Encoder=hm --HmDir=/opt/hm/bin -q 32
+    ftm-encode --Model pro.safetensors -i embeddings.npy -b emb.ftm   # a learned codec (ftm-train)
 
 Settings come from the -c files in order, then --Key=Value options, then the
-short options (-i, -b, -o, -q), the later winning. ``--help-keys`` lists
-every key.
+short options (-i, -b, -o, -q, --Model), the later winning. ``--Model FILE``
+codes N x D vectors with a learned model (``FeatureKind : learned``,
+``Model : FILE``). ``--help-keys`` lists every key.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-b", "--bitstream", metavar="FILE", help="output .ftm stream (BitstreamFile)")
     p.add_argument("-o", "--recon", metavar="FILE", help="write the decoded features here (ReconFile)")
     p.add_argument("-q", "--qp", metavar="QP", help="quantization parameter (the key QP, as --QP=QP)")
+    p.add_argument("--Model", metavar="FILE", help="code vectors with this learned model file of ftm-train (FeatureKind : learned)")
     p.add_argument("--help-keys", action="store_true", help="list every configuration key and exit")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p
@@ -46,6 +49,8 @@ def resolve(args: argparse.Namespace, rest: List[str]) -> Config:
     # the short options are their keys given last: one parser, one message for a bad value
     short = [f"--{key}={value}" for key, value in (("InputFile", args.input), ("BitstreamFile", args.bitstream),
                                                    ("ReconFile", args.recon), ("QP", args.qp)) if value is not None]  # fmt: skip
+    if args.Model is not None:
+        short += ["--FeatureKind=learned", f"--Model={args.Model}"]
     return Config.load(args.config, rest + short)
 
 
@@ -59,8 +64,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(describe_codec_keys())
         return 0
     cfg, quiet = resolve(args, rest), args.quiet
-    if not cfg.input_file and cfg.feature_kind == "vector":
-        raise ConfigError("FeatureKind : vector needs N x D vectors: give -i (the bundled default input is a feature map)")
+    if not cfg.input_file and cfg.feature_kind != "map":
+        raise ConfigError(f"FeatureKind : {cfg.feature_kind} needs N x D vectors: give -i (the bundled default input is a feature map)")
     input_file = cfg.input_file or str(default_features_path())
     tensors = load_features(input_file)
     # every output is checked before the work starts, and named as the user gave it
@@ -82,9 +87,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     summary["bitstream_file"] = cfg.bitstream_file
     write_summary(summary_file, summary)
     if not quiet:
-        what = f"{cfg.quantizer} {cfg.bit_depth}-bit, {cfg.packing} packing" if cfg.feature_kind == "map" else f"vectors, {cfg.normalization} normalization"
+        what = {"map": f"{cfg.quantizer} {cfg.bit_depth}-bit, {cfg.packing} packing",
+                "vector": f"vectors, {cfg.normalization} normalization",
+                "learned": f"vectors, learned model {cfg.model_file}"}.get(cfg.feature_kind, cfg.feature_kind)  # fmt: skip
+        qp = "" if cfg.feature_kind == "learned" else f"  QP {cfg.qp}"
         print(f"FTM {summary['ftm_version']}  input {input_file}")
-        print(f"encoder {encoder_name} {encoder_version}  QP {cfg.qp}  {what}")
+        print(f"encoder {encoder_name} {encoder_version}{qp}  {what}")
         print(format_table(result))
         print(f"wrote {cfg.bitstream_file} ({len(result.data)} bytes), summary {summary_file}" + (f", reconstruction {cfg.recon_file}" if cfg.recon_file else ""))
     return 0

@@ -6,6 +6,13 @@
     ftm-extract -o fs -m my_pkg.nets:make_network       # the user's own network (docs/networks.md)
     ftm-extract --list-models
     ftm-extract --list-layers -m resnet50
+    ftm-extract --embeddings -o sets/fmnist -i fashion-mnist        # labelled vectors: Debian's Fashion-MNIST subset
+    ftm-extract --embeddings -o sets/mine -i ~/photos -l block15    # class sub-folders; a split point, pooled
+    ftm-extract --embeddings -o sets/faces --from-npz facenet_lfw.npz
+
+``--embeddings`` writes a labelled embedding set (one vector per image, its
+class and its train/test split; :mod:`ftm.extract.embeddings`) instead of a
+feature set.
 """
 
 from __future__ import annotations
@@ -53,6 +60,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="keep N whole images (every view of each), taken in turn from each sub-folder (class)")  # fmt: skip
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    e = p.add_argument_group("labelled embedding sets (--embeddings)")
+    e.add_argument("--embeddings", action="store_true",
+                   help="write a labelled embedding set: -i 'fashion-mnist' or a folder of class sub-folders "
+                        "(FOLDER/train and FOLDER/test give the split), -l one layer ('descriptor' by default)")  # fmt: skip
+    e.add_argument("--from-npz", metavar="FILE", help="the embedding set of a labelled .npz (features, labels[, split])")
+    e.add_argument("--test-fraction", type=float, default=0.2, help="share of each class in the test split when none is given (0.2)")
+    e.add_argument("--seed", type=int, default=0, help="seed of that split (0)")
+    e.add_argument("--train", type=int, default=None, metavar="N", help="fashion-mnist: training images, balanced (default 12000)")
+    e.add_argument("--test", type=int, default=None, metavar="N", help="fashion-mnist: test images, balanced (default 2000)")
+    e.add_argument("--full", action="store_true", help="fashion-mnist: all 60,000 + 10,000 images")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -110,6 +127,50 @@ def _summary(fs) -> str:
     return "\n".join(lines)
 
 
+def _embeddings(args, command: str) -> int:
+    from pathlib import Path
+
+    if Path(args.output).exists() and not args.overwrite:
+        raise ConfigError(f"{args.output} exists; choose another output or give --overwrite")
+    if args.from_npz:
+        from ftm.extract.embeddings import read_labelled_set, write_labelled_set
+
+        data = read_labelled_set(args.from_npz, test_fraction=args.test_fraction, seed=args.seed)
+        out = write_labelled_set(args.output, data, source=data.manifest["source"], command=command, overwrite=args.overwrite)
+    else:
+        layer = "descriptor" if args.layers == "all" else args.layers.strip()
+        if "," in layer:
+            raise ConfigError(f"an embedding set holds one layer; -l {args.layers!r} names several")
+        if args.images == "bundled":
+            raise ConfigError("--embeddings needs labelled images: -i fashion-mnist, or a folder of class sub-folders")
+        from ftm.models import load_network
+
+        network = load_network(args.model, args.weights)
+        if args.images == "fashion-mnist":
+            from ftm.extract.fashion_mnist import DEFAULT_TEST, DEFAULT_TRAIN, default_embedding_set
+
+            counts = (None, None) if args.full else (args.train or DEFAULT_TRAIN, args.test or DEFAULT_TEST)
+            out = default_embedding_set(*counts, layer=layer, out=args.output, network=network, batch_size=args.batch_size,
+                                        progress=not args.no_progress, command=command)  # fmt: skip
+        else:
+            from ftm.extract.labelled import extract_labelled_set, folder_classes
+            from ftm.extract.pipeline import VIEW_SETS
+
+            views = VIEW_SETS[args.views or "centre"]
+            if len(views) != 1:
+                raise ConfigError(f"an embedding set takes one view per image; --views {args.views} has {len(views)}")
+
+            photos, split = folder_classes(args.images, args.test_fraction, args.seed, args.limit)
+            source = {"kind": "folder", "path": str(Path(args.images).resolve()), "split": "folders" if
+                      (Path(args.images) / "train").is_dir() else {"stratified": args.test_fraction, "seed": args.seed}}  # fmt: skip
+            out = extract_labelled_set(args.output, photos, split, network=network, layer=layer, views=views, source=source,
+                                       batch_size=args.batch_size, overwrite=args.overwrite, command=command,
+                                       progress=not args.no_progress)  # fmt: skip
+    print(f"Embedding set {args.output}: {out.count} vectors of {out.dims} dimensions, {len(out.classes)} classes, "
+          f"{int((out.split == 0).sum())} train / {int((out.split == 1).sum())} test, digest {out.digest[:16]}")  # fmt: skip
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     from ftm.extract.images import folder_photos
     from ftm.extract.pipeline import VIEW_SETS, extract_feature_set
@@ -121,14 +182,20 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     args.model = _model(args.model)
     set_torch_threads(args.threads)
+    if args.batch_size < 1:
+        raise ConfigError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit must be >= 1, got {args.limit}")
+    if args.embeddings or args.from_npz:
+        if args.list_layers:
+            raise ConfigError("--list-layers and --embeddings do not go together")
+        return _embeddings(args, " ".join(shlex.quote(a) for a in [PROG, *(sys.argv[1:] if argv is None else argv)]))
+    if args.full or args.train is not None or args.test is not None:
+        raise ConfigError("--train, --test and --full apply to --embeddings -i fashion-mnist")
     if args.list_layers:
         print(_list_layers(args.model, args.weights))
         return 0
     network = load_network(args.model, args.weights)
-    if args.limit is not None and args.limit < 1:
-        raise ConfigError(f"--limit must be >= 1, got {args.limit}")
-    if args.batch_size < 1:
-        raise ConfigError(f"--batch-size must be >= 1, got {args.batch_size}")
     bundled = args.images == "bundled"
     photos = None if bundled else folder_photos(args.images)  # bundled: the detection set for a detector
     views = VIEW_SETS[args.views or ("default" if bundled else "centre")]

@@ -4,6 +4,8 @@
 - :mod:`~ftm.codecs.video_maps`: feature maps through a video codec (``FeatureKind : map``);
 - :mod:`~ftm.codecs.sq_vectors`: feature vectors, scalar-quantized and level-coded
   (``FeatureKind : vector``);
+- :mod:`~ftm.codecs.learned`: feature vectors through a trained model of seed 001
+  (SQ-E, PRO, PRO-E, PQ, OPQ; ``FeatureKind : learned``);
 - :mod:`~ftm.codecs.video`: the video back ends (x265 through ffmpeg, x265, HM;
   ffmpeg, HM and libde265 decoders).
 
@@ -23,6 +25,7 @@ import warnings
 from typing import Dict, Type
 
 from ftm._core import bitstream as container
+from ftm.codecs.learned import LearnedCodec
 from ftm.codecs.options import DecodeOptions
 from ftm.codecs.sq_vectors import VectorCodec
 from ftm.codecs.tensor_codec import CodedTensor, DecodedTensor, TensorCodec
@@ -31,7 +34,7 @@ from ftm.errors import BitstreamError, ConfigError
 
 __all__ = ["CODECS", "CodedTensor", "DecodeOptions", "DecodedTensor", "TensorCodec", "codec_for_kind", "codec_named"]
 
-CODECS: Dict[str, Type[TensorCodec]] = {cls.name: cls for cls in (MapCodec, VectorCodec)}
+CODECS: Dict[str, Type[TensorCodec]] = {cls.name: cls for cls in (MapCodec, VectorCodec, LearnedCodec)}
 
 
 def codec_named(name: str) -> Type[TensorCodec]:

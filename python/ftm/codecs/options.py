@@ -99,10 +99,12 @@ class DecodeOptions:
     in :data:`ftm.codecs.video.DECODERS`); ``hm_dir`` and ``vtm_dir`` the
     folders of HM's and VTM's binaries when that decoder is ``hm`` or ``vtm``
     (empty: $FTM_HM_DIR, $FTM_VTM_DIR); ``limits`` what decoding may cost
-    (:class:`DecodeLimits`).
+    (:class:`DecodeLimits`); ``model`` the model file of learned records
+    (the one they were coded with).
     """
 
     decoder: str = "ffmpeg"
     hm_dir: str = ""
     limits: DecodeLimits = field(default_factory=DecodeLimits)
     vtm_dir: str = ""
+    model: str = ""

@@ -53,7 +53,16 @@ from ftm.kernels.level_coder import decode_levels, encode_levels, level_state_by
 from ftm.kernels.quantize import MAX_QP, MIN_QP, sq_dequantize, sq_quantize
 from ftm.settings import Key, choice_of, optional_float
 
-__all__ = ["NORMALIZATIONS", "VectorCodec", "VectorPayload", "encode_vectors", "decode_vectors", "vectors_from_levels"]
+__all__ = [
+    "NORMALIZATIONS",
+    "VectorCodec",
+    "VectorPayload",
+    "decode_vectors",
+    "encode_vectors",
+    "fill_record",
+    "payload_of_record",
+    "vectors_from_levels",
+]
 
 # In the order of the container's normalization codes 0, 1, 2.
 NORMALIZATIONS = ("none", "l2", "scale")
@@ -183,8 +192,8 @@ def vectors_from_levels(levels: np.ndarray, payload: VectorPayload) -> np.ndarra
     return c
 
 
-def _payload_of(record: "container.TensorRecord") -> VectorPayload:
-    """The payload a vector record's QSCL, NORM and CABC boxes carry (SPEC.md 3.7-3.9)."""
+def payload_of_record(record: "container.TensorRecord") -> VectorPayload:
+    """The payload a record's QSCL, NORM and CABC boxes carry (SPEC.md 3.7-3.9)."""
     q = record.scalar_quant
     n, d = record.dims
     return VectorPayload(
@@ -197,6 +206,20 @@ def _payload_of(record: "container.TensorRecord") -> VectorPayload:
         norms=record.norms if q.normalization == 1 else None,
         scale=q.scale if q.normalization == 2 else None,
     )
+
+
+def fill_record(payload: VectorPayload, record: "container.TensorRecord") -> None:
+    """Put a payload in a record's QSCL, NORM (with normalization "l2") and CABC boxes."""
+    box = container.ScalarQuantBox()
+    box.qp = payload.qp
+    box.reconstruction = int(payload.midpoint)
+    box.normalization = NORMALIZATIONS.index(payload.normalization)
+    if payload.scale is not None:
+        box.scale = payload.scale
+    record.scalar_quant = box
+    if payload.norms is not None:
+        record.norms = payload.norms
+    record.cabac = payload.levels
 
 
 class VectorCodec(TensorCodec):
@@ -248,20 +271,11 @@ class VectorCodec(TensorCodec):
         features = vectors_from_levels(levels, payload)
         decode_seconds = time.perf_counter() - t0
 
-        box = container.ScalarQuantBox()
-        box.qp = payload.qp
-        box.reconstruction = int(payload.midpoint)
-        box.normalization = NORMALIZATIONS.index(payload.normalization)
-        if payload.scale is not None:
-            box.scale = payload.scale
-        record.scalar_quant = box
-        if payload.norms is not None:
-            record.norms = payload.norms
-        record.cabac = payload.levels
+        fill_record(payload, record)
         return CodedTensor(levels, features, decode_seconds=decode_seconds)
 
     def decode(self, record: "container.TensorRecord") -> DecodedTensor:
-        payload = _payload_of(record)
+        payload = payload_of_record(record)
         try:
             # the limits again, in the core: nothing it allocates escapes them
             levels = decode_levels(

@@ -78,7 +78,8 @@ class TensorCodec(abc.ABC):
     (the record kind of the container), ``ndim`` and ``layout`` (the source
     tensor's dimensions and how an error names them), ``keys`` (configuration
     keys that apply to this codec only), ``carries_info`` (whether its
-    records carry the encoder's settings as text).
+    records carry the encoder's settings as text), ``exact_features``
+    (whether its float output is bit-exact on every platform).
     """
 
     name: ClassVar[str]
@@ -87,6 +88,9 @@ class TensorCodec(abc.ABC):
     layout: ClassVar[str]
     keys: ClassVar[Tuple[Key, ...]] = ()
     carries_info: ClassVar[bool] = False
+    # False where the float features depend on the platform's arithmetic (a network's
+    # output): the codes are then the only normative part, and their MD5 the only one checked.
+    exact_features: ClassVar[bool] = True
     progress_unit: ClassVar[str] = "tensor"  # what encode_batch's progress counts
 
     @classmethod

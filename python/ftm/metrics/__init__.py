@@ -1,6 +1,7 @@
 """Machine-task fidelity metrics of seed 002 §3.2, on plain numpy arrays.
 
-- :func:`compression_rate` (eq. 1)
+- :func:`compression_rate` (eq. 1); :func:`bits_per_dimension`, :func:`bytes_per_vector`
+  (the rate of coded vectors, seed 001's "BPP")
 - :func:`f_classification` (eq. 2), :func:`top1_agreement`, :func:`topk_overlap`
 - :func:`f_retrieval` (eq. 3, bubble index), :func:`cosine_rankings`,
   :func:`mean_average_precision`
@@ -10,8 +11,10 @@
 - :func:`bd_rate`, :func:`bd_fidelity` (Bjontegaard deltas between two
   rate-fidelity curves)
 - :func:`task_fidelity`: the fidelity table of one coded layer
+- :func:`verification_pairs`, :func:`verification` (LFW-protocol accuracy,
+  ROC AUC and EER, seed 001), :func:`query_gallery_retrieval` (mAP, rank-1)
 
-None of them needs torch: the network outputs they compare come from
+None of them needs torch (ROC AUC and EER use scikit-learn): the network outputs they compare come from
 :mod:`ftm.extract` or from any other framework.
 """
 
@@ -31,7 +34,7 @@ from ftm.metrics.detection import (
     match_detections,
 )
 from ftm.metrics.detection_map import DetectionMap, detection_map
-from ftm.metrics.rate import compression_rate, original_bytes
+from ftm.metrics.rate import bits_per_dimension, bytes_per_vector, compression_rate, original_bytes
 from ftm.metrics.report import task_fidelity
 from ftm.metrics.retrieval import (
     RetrievalFidelity,
@@ -40,10 +43,30 @@ from ftm.metrics.retrieval import (
     f_retrieval,
     mean_average_precision,
 )
+from ftm.metrics.verification import (
+    RetrievalAccuracy,
+    VerificationPairs,
+    VerificationResult,
+    query_gallery_retrieval,
+    roc_auc_eer,
+    verification,
+    verification_accuracy,
+    verification_pairs,
+)
 
 __all__ = [
     "BD_METHODS",
     "MATCHING",
+    "RetrievalAccuracy",
+    "VerificationPairs",
+    "VerificationResult",
+    "bits_per_dimension",
+    "bytes_per_vector",
+    "query_gallery_retrieval",
+    "roc_auc_eer",
+    "verification",
+    "verification_accuracy",
+    "verification_pairs",
     "DetectionFidelity",
     "DetectionMap",
     "Detections",

@@ -14,7 +14,7 @@ from typing import Sequence, Union
 
 import numpy as np
 
-__all__ = ["compression_rate", "original_bytes"]
+__all__ = ["bits_per_dimension", "bytes_per_vector", "compression_rate", "original_bytes"]
 
 FLOAT32_BYTES = 4
 
@@ -46,3 +46,23 @@ def compression_rate(compressed_bytes: int, original: Union[np.ndarray, Sequence
     if before <= 0:
         raise ValueError(f"the original tensor must hold at least one element (got {before} bytes)")
     return after / before
+
+
+def bits_per_dimension(coded_bytes: int, vectors: int, dims: int) -> float:
+    """Rate of coded vectors as seed 001's "BPP": 8 * coded bytes / (N * D), D being the vectors' own length.
+
+    ``coded_bytes`` is what was written (a whole .ftm stream, say): headers,
+    side information and model digests count, amortized over the N vectors.
+    """
+    if vectors < 1 or dims < 1:
+        raise ValueError(f"need at least one vector of at least one dimension, got {vectors} x {dims}")
+    if coded_bytes < 0:
+        raise ValueError(f"coded_bytes must be >= 0, got {coded_bytes}")
+    return 8.0 * coded_bytes / (vectors * dims)
+
+
+def bytes_per_vector(coded_bytes: int, vectors: int) -> float:
+    """Coded bytes over the number of vectors."""
+    if vectors < 1:
+        raise ValueError(f"need at least one vector, got {vectors}")
+    return coded_bytes / vectors

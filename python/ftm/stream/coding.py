@@ -119,7 +119,7 @@ def _named(features: FeaturesLike) -> Dict[str, np.ndarray]:
 def _info(cfg: Config, codec: TensorCodec) -> str:
     # Left out: file names, and what changes how or where, never what, the
     # encoder codes (Threads, HmDir): the stream must not depend on them.
-    local = ("InputFile", "BitstreamFile", "ReconFile", "SummaryFile", "Threads", "HmDir", "VtmDir", "BatchedCoding")
+    local = ("InputFile", "BitstreamFile", "ReconFile", "SummaryFile", "Threads", "HmDir", "VtmDir", "BatchedCoding", "Model")
     settings = " ".join(f"{k}={v}" for k, v in cfg.as_keys().items() if k not in local)
     name, version = codec.describe()
     return f"ftm {__version__}; encoder {name} {version}; {settings}"
@@ -250,9 +250,10 @@ class RecordDecoder:
         for i, record in enumerate(records):
             kinds.setdefault(record.kind, []).append(i)
         for kind, members in kinds.items():
-            for i, decoded in zip(members, self._codec(kind).decode_batch([records[i] for i in members])):
+            codec = self._codec(kind)
+            for i, decoded in zip(members, codec.decode_batch([records[i] for i in members])):
                 if verify and records[i].hash is not None:
-                    check_hash(records[i], decoded.codes, decoded.features)
+                    check_hash(records[i], decoded.codes, decoded.features, codec.exact_features)
                 out[i] = decoded
         return out
 
@@ -275,12 +276,14 @@ def decode_all(
     max_memory: Optional[int] = _DEFAULT.max_memory,
     timeout: Optional[float] = _DEFAULT.timeout,
     vtm_dir: Optional[str] = None,
+    model: Optional[str] = None,
 ) -> Dict[str, np.ndarray]:
     """Every tensor of a .ftm stream, by name, as float32.
 
     ``decoder``, ``hm_dir`` and ``vtm_dir`` choose the video decoder of
-    feature-map records. With ``verify`` (the default) the decoded tensors
-    are checked against the checksums the stream carries, when it carries them.
+    feature-map records; ``model`` is the model file of learned records. With
+    ``verify`` (the default) the decoded tensors are checked against the
+    checksums the stream carries, when it carries them.
     ``max_elements``, ``max_memory`` and ``timeout`` are the decode limits
     (:class:`ftm.codecs.options.DecodeLimits`: 2^28 elements per record,
     2 GiB per stream, 600 s per external decoder run); ``None`` lifts one.
@@ -289,20 +292,25 @@ def decode_all(
     """
     limits = DecodeLimits(max_elements, max_memory, timeout)
     stream = container.parse_stream(bytes(data))
-    options = DecodeOptions(decoder=decoder, hm_dir=hm_dir or "", limits=limits, vtm_dir=vtm_dir or "")
+    options = DecodeOptions(decoder=decoder, hm_dir=hm_dir or "", limits=limits, vtm_dir=vtm_dir or "", model=model or "")
     decoded = RecordDecoder(options).decode_many(stream.tensors, verify)
     return {record.name: d.features for record, d in zip(stream.tensors, decoded)}
 
 
-def check_hash(record: "container.TensorRecord", codes: np.ndarray, features: np.ndarray) -> None:
+def check_hash(record: "container.TensorRecord", codes: np.ndarray, features: np.ndarray, features_exact: bool = True) -> None:
     """StreamVerificationError unless the codes match the record's codes MD5 and the features its
     features MD5, or conform to the codes within SPEC.md 4.1's tolerance (the MD5 of the features
-    is exact only on platforms that compute like the reference decoder)."""
+    is exact only on platforms that compute like the reference decoder).
+
+    ``features_exact=False`` (a network's float output, SPEC.md 3.10) checks the codes only.
+    """
     got, want = md5(codes), bytes(record.hash.codes_md5)
     if got != want:
         raise StreamVerificationError(
             f"tensor {record.name!r}: MD5 of the decoded codes is {got.hex()}, the stream says {want.hex()}"
         )
+    if not features_exact:
+        return
     got, want = md5(features), bytes(record.hash.features_md5)
     if got != want:
         deviation = features_deviation(record, codes, features)
@@ -323,11 +331,12 @@ def decode(
     max_memory: Optional[int] = _DEFAULT.max_memory,
     timeout: Optional[float] = _DEFAULT.timeout,
     vtm_dir: Optional[str] = None,
+    model: Optional[str] = None,
 ) -> np.ndarray:
     """The tensor of a single-tensor .ftm stream, as float32 (see decode_all for several and the limits)."""
     tensors = decode_all(
         data, decoder=decoder, hm_dir=hm_dir, verify=verify, max_elements=max_elements, max_memory=max_memory,
-        timeout=timeout, vtm_dir=vtm_dir,
+        timeout=timeout, vtm_dir=vtm_dir, model=model,
     )  # fmt: skip
     if len(tensors) != 1:
         raise ValueError(f"the stream holds {len(tensors)} tensors ({', '.join(tensors)}); use ftm.decode_all")

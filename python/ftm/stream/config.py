@@ -33,7 +33,7 @@ _COMMON_KEYS: Tuple[Key, ...] = (
     Key("BitstreamFile", "bitstream_file", plain_text, "the .ftm stream to write"),
     Key("ReconFile", "recon_file", plain_text, "where to write the decoded features (empty: not written)"),
     Key("SummaryFile", "summary_file", plain_text, "JSON summary (empty: the bitstream path with .json)"),
-    Key("FeatureKind", "feature_kind", choice_of(*CODECS), "N x C x H x W feature maps or N x D feature vectors"),
+    Key("FeatureKind", "feature_kind", choice_of(*CODECS), "N x C x H x W feature maps, N x D feature vectors, or vectors through a learned model"),
     # The range depends on the codec (and for video on BitDepth): each codec's check_config says it, in one wording.
     Key("QP", "qp", integer, "quantization parameter (video codecs: -6*(BitDepth - 8)..51; vectors: -48..63)"),
 )
@@ -106,6 +106,7 @@ class Config:
     normalization: str = "none"
     scale: Optional[float] = None
     reconstruction: str = "floor"
+    model_file: str = ""
     sources: Tuple[str, ...] = ()  # the files and overrides it was built from, for provenance
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -123,7 +124,7 @@ class Config:
         for name, test in _APPLIES.items():
             if test(self) or getattr(self, name) == _DEFAULT_VALUES[name]:
                 continue
-            here = "a vector" if self.feature_kind != "map" else f"FeatureKind : map with Encoder : {self.encoder}, Decoder : {self.decoder}"
+            here = f"a FeatureKind : {self.feature_kind}" if self.feature_kind != "map" else f"FeatureKind : map with Encoder : {self.encoder}, Decoder : {self.decoder}"
             raise ConfigError(
                 f"{self.at(name)}{_NAME_OF_FIELD[name]} applies to {_SCOPE[name]}, not to {here} run; "
                 "remove it or change what it depends on"

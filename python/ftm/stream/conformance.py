@@ -14,6 +14,13 @@ A conformance folder holds ``expected.json`` and two sets of streams:
 A stream whose video payloads the chosen decoder does not decode (VVC with
 ``hm``, HEVC with ``vtm``) is skipped, not failed, once it has parsed.
 
+A learned stream names the model file that decodes it (``models/``, a
+``model`` entry). Its integer codes are checked by MD5 like any other; its
+float32 features, a network's output that depends on the platform's
+arithmetic, against a reference array (``reference/*.npy``) within the
+entry's ``features_tolerance`` (``|decoded - reference| <= atol + rtol *
+|reference|``), and its own hash box for the codes only (SPEC.md 3.10).
+
 ``expected.json`` is written only by ``scripts/make_conformance.py``; tests
 and ``ftm-conformance`` only read it.
 """
@@ -25,11 +32,13 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+import numpy as np
+
 from ftm._core import bitstream as container
 from ftm.codecs.options import DecodeOptions
 from ftm.codecs.video import CODECS, DECODERS
 from ftm.codecs.video_maps import payload_of
-from ftm.errors import BitstreamError, CodecError, StreamVerificationError
+from ftm.errors import BitstreamError, CodecError, ModelError, StreamVerificationError
 from ftm.stream.coding import RecordDecoder
 from ftm.stream.records import md5
 from ftm.stream.tolerance import features_deviation
@@ -37,7 +46,7 @@ from ftm.stream.tolerance import features_deviation
 __all__ = ["StreamCheck", "check_folder", "check_stream", "check_malformed", "MANIFEST"]
 
 MANIFEST = "expected.json"
-REJECTIONS = (BitstreamError, CodecError, StreamVerificationError)
+REJECTIONS = (BitstreamError, CodecError, StreamVerificationError, ModelError)
 
 
 @dataclass
@@ -60,6 +69,22 @@ def _not_decodable(stream, decoder: str) -> str:
     return f"the {decoder} decoder does not decode {', '.join(CODECS[c] for c in missing)}" if missing else ""
 
 
+def _in_folder(path: str, entry: Dict, key: str) -> Optional[str]:
+    """A file an entry names, relative to the conformance folder (the parent of streams/ and malformed/)."""
+    name = entry.get(key)
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(path))), name) if name else None
+
+
+def _reference_problem(name: str, features: np.ndarray, tensor: Dict, path: str) -> Optional[str]:
+    """A learned stream's float features against its reference array, within the entry's tolerance."""
+    want = np.load(_in_folder(path, tensor, "features_reference"), allow_pickle=False)
+    tol = tensor["features_tolerance"]
+    if want.shape != features.shape or not np.allclose(features, want, rtol=tol["rtol"], atol=tol["atol"]):
+        worst = float(np.max(np.abs(features.astype(np.float64) - want))) if want.shape == features.shape else float("nan")
+        return f"tensor {name!r}: decoded features differ from {tensor['features_reference']} beyond {tol} (largest difference {worst:.3g})"
+    return None
+
+
 def check_stream(
     path: str, expected: Dict, decoder: str = "ffmpeg", hm_dir: Optional[str] = None, vtm_dir: Optional[str] = None
 ) -> StreamCheck:
@@ -80,7 +105,7 @@ def check_stream(
     want = expected.get("tensors", {})
     if sorted(r.name for r in stream.tensors) != sorted(want):
         check.problems.append(f"tensors {[r.name for r in stream.tensors]}, expected {sorted(want)}")
-    records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or "", vtm_dir=vtm_dir or ""))
+    records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or "", vtm_dir=vtm_dir or "", model=_in_folder(path, expected, "model") or ""))
     for record in stream.tensors:
         try:
             decoded = records.decode(record)
@@ -95,6 +120,10 @@ def check_stream(
             check.problems.append(f"tensor {record.name!r}: shape {list(features.shape)}, expected {tensor['shape']}")
         if md5(codes).hex() != tensor["codes_md5"]:
             check.problems.append(f"tensor {record.name!r}: MD5 of the decoded codes {md5(codes).hex()}, expected {tensor['codes_md5']}")
+        elif "features_reference" in tensor:
+            problem = _reference_problem(record.name, features, tensor, path)
+            if problem:
+                check.problems.append(problem)
         elif md5(features).hex() != tensor["features_md5"]:
             # the codes are normative; the features conform within SPEC.md 4.1's tolerance
             deviation = features_deviation(record, codes, features)
@@ -107,9 +136,10 @@ def check_stream(
 
 
 def check_malformed(
-    path: str, expected_error: str, decoder: str = "ffmpeg", hm_dir: Optional[str] = None, vtm_dir: Optional[str] = None
-) -> StreamCheck:
-    """A malformed stream must be rejected, with ``expected_error`` in the message."""
+    path: str, expected_error: str, decoder: str = "ffmpeg", hm_dir: Optional[str] = None,
+    vtm_dir: Optional[str] = None, model: Optional[str] = None,
+) -> StreamCheck:  # fmt: skip
+    """A malformed stream must be rejected, with ``expected_error`` in the message (``model``: for learned records)."""
     check = StreamCheck(os.path.basename(path), passed=False)
     with open(path, "rb") as f:
         data = f.read()
@@ -119,7 +149,7 @@ def check_malformed(
         if check.skipped:
             check.passed = True
             return check
-        records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or "", vtm_dir=vtm_dir or ""))
+        records = RecordDecoder(DecodeOptions(decoder=decoder, hm_dir=hm_dir or "", vtm_dir=vtm_dir or "", model=model or ""))
         for record in stream.tensors:
             records.decode(record)
     except REJECTIONS as e:
@@ -146,7 +176,8 @@ def check_folder(
         for name, expected in sorted(manifest["streams"].items())
     ]
     checks += [
-        check_malformed(os.path.join(folder, "malformed", name), entry["error"], decoder, hm_dir, vtm_dir)
+        check_malformed(os.path.join(folder, "malformed", name), entry["error"], decoder, hm_dir, vtm_dir,
+                        os.path.join(folder, entry["model"]) if "model" in entry else None)  # fmt: skip
         for name, entry in sorted(manifest["malformed"].items())
-    ]
+    ]  # fmt: skip
     return checks

@@ -45,7 +45,7 @@ def _rows(result: EncodeResult) -> List[List[str]]:
             [
                 "_".join(t.name.split()) or "-",
                 "x".join(map(str, t.shape)),
-                str(t.qp),
+                str(t.qp) if t.kind != "learned" else "-",  # a learned model, not a QP, sets the rate
                 str(t.num_frames) if t.num_frames else "-",
                 f"{t.frame_shape[0]}x{t.frame_shape[1]}" if t.num_frames else "-",
                 str(t.record_bytes * 8),
@@ -108,7 +108,7 @@ def summary_dict(result: EncodeResult, cfg: Config) -> Dict[str, Any]:
                 "name": t.name,
                 "kind": t.kind,
                 "shape": list(t.shape),
-                "qp": t.qp,
+                "qp": t.qp if t.kind != "learned" else None,
                 "bit_depth": t.bit_depth,
                 "frames": t.num_frames,
                 "frame_shape": list(t.frame_shape),
