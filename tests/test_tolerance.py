@@ -15,7 +15,10 @@ from ftm.stream.coding import RecordDecoder, check_hash
 from ftm.stream.conformance import check_stream
 from ftm.stream.tolerance import features_deviation
 
-STREAMS = sorted((Path(__file__).resolve().parents[1] / "conformance" / "streams").glob("*.ftm"))
+# SPEC.md 4.1's tolerance is of the dequantization formulas; a learned record's float output is a
+# network's, checked against reference arrays instead (SPEC.md 3.12-3.14, test_conformance).
+STREAMS = sorted(p for p in (Path(__file__).resolve().parents[1] / "conformance" / "streams").glob("*.ftm")
+                 if not p.name.startswith("learned_"))  # fmt: skip
 
 
 def decoded(path):
