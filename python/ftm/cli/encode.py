@@ -28,7 +28,7 @@ PROG = "ftm-encode"
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
-        description="Code feature tensors into a .ftm stream with a real HEVC encoder.",
+        description="Code feature tensors into a .ftm stream with a real video encoder (HEVC, VVC or AVS2).",
         epilog="Any configuration key can be given as --Key=Value; --help-keys lists them.",
     )
     p.add_argument("-c", "--config", action="append", default=[], metavar="FILE", help="config file (repeatable; later files win)")

@@ -177,7 +177,7 @@ class MapCodec(TensorCodec):
             "prediction when IntraPeriod > 1: randomaccess (pictures reordered, B pictures) or lowdelay "
             "(input order, references to earlier pictures only)"),
         Key("Threads", "threads", int_in(0, 1024),
-            "encoder worker threads (0: the encoder's choice; HM runs on one); the bitstream does not depend on it"),
+            "encoder worker threads (0: the encoder's choice, vvenc: one; HM and xavs2 run on one); the bitstream does not depend on it"),
         Key("BatchedCoding", "batched_coding", boolean,
             "1: the tensors of a stream that share a frame size go through one encoder and one decoder process "
             "where the back end allows it (docs/codecs.md); 0: processes per tensor. The bitstream is the same"),

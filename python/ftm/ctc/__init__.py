@@ -1,7 +1,7 @@
 """Common test conditions: the whole matrix of seed 002 with one command (``ftm-ctc``).
 
 Every feature set x split layer x QP x codec configuration is one job that
-encodes the layer's features with a real HEVC encoder, decodes them, runs the
+encodes the layer's features with a real video encoder, decodes them, runs the
 rest of the network from the reconstruction and measures the machine-task
 fidelity (seed 002 eq. 1-3, top-1/top-5 agreement, mAP). Jobs run on local
 processes or a Dask cluster; each writes a result record as it finishes, so

@@ -28,7 +28,8 @@ vvenc settings FTM fixes, and why (measured on EfficientNet-Lite0 features):
   ..."), which then ended up inside the stream (ffmpeg's VVC decoder skipped
   them, VTM's rejected the stream).
 * FFmpeg's wrapper gives a coded picture width x height bytes: a 16 x 16
-  picture at QP 6 or less can need more, and the encode fails (said so).
+  picture can need more (all intra at QP 6 or less; random access on
+  block10 of the bundled set up to QP 17), and the encode fails (said so).
 * Pictures smaller than 16 x 16 (vvenc fails on 8 x 8) are padded by
   repeating the last row and column and cropped by the SPS conformance
   window (``ConformanceWindowMode=3``), so decoders output the frames' size.
@@ -221,7 +222,8 @@ class VvencEncoder(Encoder):
                 raise CodecError(
                     f"libvvenc could not code a {padded[1]} x {padded[0]} picture at QP {qp}: FFmpeg's libvvenc "
                     f"wrapper holds a coded picture in {padded[0] * padded[1]} bytes (width x height), which "
-                    "small pictures at low QPs exceed (16 x 16 at QP 6 or less); use a higher QP",
+                    "small pictures at low QPs exceed (16 x 16: all intra at QP 6 or less, random access up to QP 17); "
+                    "use a higher QP",
                     exc.command, exc.stderr_tail,
                 ) from exc  # fmt: skip
             stream = read_output(command[-1], "libvvenc", command)
