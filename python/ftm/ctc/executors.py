@@ -10,8 +10,9 @@ Local workers are started with the "spawn" method: a forked child would
 inherit the parent's torch thread pools and locks in whatever state they were
 (torch is not fork-safe once used, and the runner uses it to extract the
 bundled feature set). Each worker ignores SIGINT, so that Ctrl-C reaches the
-runner, which stops the workers itself, and exits when the runner's process
-is gone (a killed runner leaves no worker computing for nobody).
+runner, which kills the workers and the encoders they started itself, and
+exits (killing its encoders) when the runner's process is gone: a killed
+runner leaves no worker computing for nobody.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
 from ftm.ctc.job import WorkerSettings, configure_process, failed_record, run_job
 from ftm.ctc.matrix import Job
+from ftm.ctc.process_tree import descendants, freeze, kill_processes
 from ftm.errors import WorkerLost
 
 __all__ = ["DaskExecutor", "Executor", "InlineExecutor", "LocalExecutor", "WorkerLost"]
@@ -68,6 +70,7 @@ def _exit_with_parent(parent_pid: int) -> None:
     while True:
         time.sleep(_PARENT_POLL_SECONDS)
         if os.getppid() != parent_pid:
+            kill_processes(descendants(os.getpid()))  # the encoder this worker is waiting for
             os._exit(1)
 
 
@@ -122,23 +125,24 @@ class LocalExecutor(Executor):
                 pool.shutdown(wait=True)
 
 
-def _stop_workers(pool: ProcessPoolExecutor, grace: float = 1.0) -> None:
-    """Terminate every worker of ``pool`` now (SIGTERM, then SIGKILL after ``grace`` seconds).
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill every worker of ``pool`` and every encoder a worker started, now.
 
-    The process list is taken before ``shutdown``: on Python < 3.14,
-    ``shutdown(wait=False)`` empties it, and the workers then compute on
-    until their job ends.
+    The workers hold nothing worth a graceful exit (the runner writes every
+    record), so they get SIGKILL, not SIGTERM and a grace period. Each is
+    frozen first, so that none starts an encoder between the listing of its
+    children and its death. The process list is taken before ``shutdown``:
+    on Python < 3.14, ``shutdown(wait=False)`` empties it, and the workers
+    would then compute on until their job ends.
     """
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
+    workers = [p.pid for p in processes if p.pid is not None]
+    freeze(workers)
+    encoders = [pid for worker in workers for pid in descendants(worker)]
+    kill_processes(workers + encoders)
     for p in processes:
-        p.terminate()
-    deadline = time.monotonic() + grace
-    for p in processes:
-        p.join(timeout=max(0.0, deadline - time.monotonic()))
-        if p.is_alive():
-            p.kill()
-            p.join(timeout=grace)
+        p.join(timeout=5.0)
 
 
 class DaskExecutor(Executor):
