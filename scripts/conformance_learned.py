@@ -3,7 +3,7 @@
 Used by scripts/make_conformance.py. The models are not trained: their
 weights come from seeded numpy generators (PCG64), so that they are small,
 the same on every regeneration, and exercise every part of the learned
-record syntax (SPEC.md 3.12-3.14) and decoding process; they code 16-d
+record syntax (SPEC.md 3.12-3.14; DMOFC both ways) and decoding process; they code 16-d
 vectors. Their files go in conformance/models/, the float32 reconstructions
 in conformance/reference/ (checked with a tolerance: a network's float output
 depends on the platform's arithmetic), the integer codes by MD5.
@@ -65,6 +65,8 @@ def tiny_models() -> Dict[str, bytes]:
     q, r = np.linalg.qr(rng.standard_normal((D, D)))
     opq = {"pq.centroids": (1.5 * rng.standard_normal((8, 32, 2))).astype(np.float32),
            "opq.rotation": (q * np.sign(np.diag(r))).astype(np.float32)}  # fmt: skip
+    rng = np.random.default_rng(107)  # a latent of 6 elements, some beyond [-1, 1] (clipped to codes 0 and 255)
+    dmofc = {**_fc(rng, "enc", D, 6, 0.8), **_fc(rng, "dec", 6, D, 2.0)}
     return {
         "tiny_pro": model_bytes(_header("pro", pro_arch), pro),
         "tiny_pro_e": model_bytes(_header("pro-e", {"low": pro_arch, "high": high_arch, "enhancer_hidden": 6}), pro_e),
@@ -72,6 +74,7 @@ def tiny_models() -> Dict[str, bytes]:
                                                   "reconstruction": "floor"}), sq_e),  # fmt: skip
         "tiny_pq": model_bytes(_header("pq", {"num_subquantizers": 4, "code_bits": 3}), pq),
         "tiny_opq": model_bytes(_header("opq", {"num_subquantizers": 8, "code_bits": 5}), opq),
+        "tiny_dmofc": model_bytes(_header("dmofc", {"latent_dims": 6, "latent_bits": 8, "latent_clip": 1.0}), dmofc),
     }
 
 
@@ -90,12 +93,16 @@ VALID: Dict[str, Tuple[str, str, Callable[[], Dict[str, np.ndarray]]]] = {
     "learned_pq": ("PQ: 13 vectors, 4 codes of 3 bits each (padding bits in the last byte)", "tiny_pq", lambda: _vectors(13, 13)),
     "learned_opq": ("OPQ: 7 vectors, a 16 x 16 rotation, 8 codes of 5 bits", "tiny_opq", lambda: _vectors(7, 14)),
     "learned_pro_empty_n0": ("PRO with N = 0 vectors", "tiny_pro", lambda: {"embeddings": np.zeros((0, D), np.float32)}),
+    "learned_dmofc": ("DMOFC (seed 000): 11 vectors, a 6-byte latent as fixed-length 8-bit codes (PQCD)", "tiny_dmofc",
+                      lambda: _vectors(11, 15)),
+    "learned_dmofc_cabac": ("DMOFC: the same latent level-coded (LATN r_clip 128, CABC)", "tiny_dmofc", lambda: _vectors(11, 15)),
 }  # fmt: skip
+KEYS = {"learned_dmofc_cabac": {"LatentCoding": "cabac"}}  # coding keys beyond the model
 
 
 def encode(name: str, model_path: str) -> bytes:
     _, _, make = VALID[name]
-    return ftm.encode_tensors(make(), {"FeatureKind": "learned", "Model": model_path}, progress=False).data
+    return ftm.encode_tensors(make(), {"FeatureKind": "learned", "Model": model_path, **KEYS.get(name, {})}, progress=False).data
 
 
 def _box(data: bytes, kind: str) -> Tuple[int, int]:
@@ -127,10 +134,14 @@ def malformed(valid: Dict[str, bytes]) -> Dict[str, Tuple[str, str, str, bytes]]
     beyond = _core.bitstream.write_stream(stream)
     pqcd, size = _box(pq, "PQCD")  # the writer refuses short codes: the box is cut by hand
     short = pq[: pqcd - 8] + struct.pack("<I", size - 1) + pq[pqcd - 4 : pqcd + size - 1] + pq[pqcd + size :]
+    cabac = valid["learned_dmofc_cabac"]
+    dmofc_latn, _ = _box(cabac, "LATN")
     return {
+        "learned_dmofc_latent_clip.ftm": ("a level-coded DMOFC latent with LATN r_clip 20", "an entropy-coded DMOFC latent has r_clip 128",
+                                          "tiny_dmofc", _edit(cabac, dmofc_latn + 4, struct.pack("<f", 20.0))),
         "learned_other_model.ftm": ("LMOD names another model (one digest byte changed)", "give the model it was coded with",
                                     "tiny_pro", _edit(pro, lmod, bytes([pro[lmod] ^ 0x01]))),
-        "learned_method_7.ftm": ("LMOD method 7", "method: 7 outside [0, 4]", "tiny_pro", _edit(pro, lmod + 32, b"\x07")),
+        "learned_method_7.ftm": ("LMOD method 7", "method: 7 outside [0, 5]", "tiny_pro", _edit(pro, lmod + 32, b"\x07")),
         "learned_latent_mismatch.ftm": ("LATN latent_dims 9 where the model's latent has 8", "does not match the model's",
                                         "tiny_pro", _edit(pro, latn, struct.pack("<I", 9))),
         "learned_level_beyond_clip.ftm": ("a latent level of 21 with r_clip 20", "a latent level beyond +-20", "tiny_pro", beyond),

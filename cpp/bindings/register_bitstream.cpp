@@ -40,7 +40,8 @@ void register_learned_boxes(py::module_& m) {
       .value("PRO", LearnedMethod::kPro)
       .value("PRO_E", LearnedMethod::kProEnhanced)
       .value("PQ", LearnedMethod::kPq)
-      .value("OPQ", LearnedMethod::kOpq);
+      .value("OPQ", LearnedMethod::kOpq)
+      .value("DMOFC", LearnedMethod::kDmofc);
   py::class_<LearnedModelBox>(m, "LearnedModelBox")
       .def(py::init<>())
       .def_readwrite("method", &LearnedModelBox::method)

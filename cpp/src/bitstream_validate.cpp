@@ -187,9 +187,57 @@ void validate_vector(Where w, const TensorRecord& r) {
   if (!r.cabac) fail(w, "", "missing");
 }
 
-// A learned record (seed 001's codecs): the model box, then the payload its
-// method codes: SQ-E the vector payload (QSCL, NORM, CABC), PRO and PRO-E a
-// latent (LATN, CABC), PQ and OPQ product codes (PQCD).
+// The latent box of PRO and PRO-E (any r_clip) and of an entropy-coded DMOFC
+// latent (r_clip 128: 8-bit levels in [-128, 127]), then its levels.
+void validate_latent(Where w, const TensorRecord& r) {
+  w.box = "LATN";
+  if (!r.latent) fail(w, "", "missing");
+  if (r.latent->latent_dims == 0) fail(w, "latent_dims", "must be >= 1");
+  check_finite(w, "r_clip", r.latent->r_clip);
+  if (!(r.latent->r_clip > 0.0f && r.latent->r_clip <= kMaxClip)) fail(w, "r_clip", str(r.latent->r_clip) + " outside (0, 32768]");
+  if (static_cast<std::uint64_t>(r.dims[0]) * r.latent->latent_dims > kMaxTensorElements)
+    fail(w, "latent_dims", "N * latent_dims exceeds 2^31 levels");
+  w.box = "CABC";
+  if (!r.cabac) fail(w, "", "missing");
+}
+
+// Fixed-length codes: PQ and OPQ (M sub-spaces dividing D), DMOFC (M = K
+// latent elements of 8 bits, any K).
+void validate_codes(Where w, const TensorRecord& r, bool divides_d) {
+  w.box = "PQCD";
+  if (!r.product_codes) fail(w, "", "missing");
+  const auto& p = *r.product_codes;
+  if (p.num_subquantizers == 0) fail(w, "num_subquantizers", "must be >= 1");
+  if (divides_d && r.dims[1] % p.num_subquantizers != 0)
+    fail(w, "num_subquantizers", str(p.num_subquantizers) + " does not divide D = " + str(r.dims[1]));
+  check_range(w, "code_bits", p.code_bits, 1, kMaxCodeBits);
+  const std::uint64_t bits = static_cast<std::uint64_t>(r.dims[0]) * p.num_subquantizers * p.code_bits;
+  if (p.codes.size() != (bits + 7) / 8)
+    fail(w, "codes", str(p.codes.size()) + " bytes, expected " + str((bits + 7) / 8) + " for N * M codes of " + str(+p.code_bits) + " bits");
+  if (bits % 8 && (p.codes.back() & ((1u << (8 - bits % 8)) - 1u))) fail(w, "codes", "padding bits after the last code must be 0");
+}
+
+// A DMOFC record (seed 000): its 8-bit latent either fixed-length (PQCD, 8
+// bits a code: K bytes a vector, the information capacity) or entropy-coded
+// (LATN with r_clip 128, CABC).
+void validate_dmofc(Where w, const TensorRecord& r) {
+  if (r.scalar_quant || r.norms) fail(w, "", "method 5 (DMOFC) carries no QSCL or NORM box");
+  if (r.product_codes) {
+    if (r.latent || r.cabac) fail(w, "", "method 5 (DMOFC) carries PQCD or LATN and CABC, not both");
+    validate_codes(w, r, false);
+    if (r.product_codes->code_bits != 8) fail(w, "code_bits", str(+r.product_codes->code_bits) + ": a DMOFC latent has 8-bit codes");
+    return;
+  }
+  validate_latent(w, r);
+  if (r.latent->r_clip != kDmofcLatentClip) {
+    w.box = "LATN";
+    fail(w, "r_clip", str(r.latent->r_clip) + ": an entropy-coded DMOFC latent has r_clip 128");
+  }
+}
+
+// A learned record: the model box, then the payload its method codes: SQ-E
+// the vector payload (QSCL, NORM, CABC), PRO and PRO-E a latent (LATN, CABC),
+// PQ and OPQ product codes (PQCD), DMOFC either of the last two.
 void validate_learned(Where w, const TensorRecord& r) {
   if (r.log_quant || r.minmax_quant || r.pack || r.hevc) fail(w, "", "a learned record carries no QLOG, QMMX, PACK or HEVC box");
   w.box = "LMOD";
@@ -201,30 +249,17 @@ void validate_learned(Where w, const TensorRecord& r) {
     validate_vector(w, r);
     return;
   }
+  if (method == LearnedMethod::kDmofc) {
+    validate_dmofc(w, r);
+    return;
+  }
   if (method == LearnedMethod::kPro || method == LearnedMethod::kProEnhanced) {
     if (r.scalar_quant || r.norms || r.product_codes) fail(w, "", "methods 1, 2 (PRO, PRO-E) carry no QSCL, NORM or PQCD box");
-    w.box = "LATN";
-    if (!r.latent) fail(w, "", "missing");
-    if (r.latent->latent_dims == 0) fail(w, "latent_dims", "must be >= 1");
-    check_finite(w, "r_clip", r.latent->r_clip);
-    if (!(r.latent->r_clip > 0.0f && r.latent->r_clip <= kMaxClip)) fail(w, "r_clip", str(r.latent->r_clip) + " outside (0, 32768]");
-    if (static_cast<std::uint64_t>(r.dims[0]) * r.latent->latent_dims > kMaxTensorElements)
-      fail(w, "latent_dims", "N * latent_dims exceeds 2^31 levels");
-    w.box = "CABC";
-    if (!r.cabac) fail(w, "", "missing");
+    validate_latent(w, r);
     return;
   }
   if (r.scalar_quant || r.norms || r.latent || r.cabac) fail(w, "", "methods 3, 4 (PQ, OPQ) carry no QSCL, NORM, LATN or CABC box");
-  w.box = "PQCD";
-  if (!r.product_codes) fail(w, "", "missing");
-  const auto& p = *r.product_codes;
-  if (p.num_subquantizers == 0 || r.dims[1] % p.num_subquantizers != 0)
-    fail(w, "num_subquantizers", str(p.num_subquantizers) + " does not divide D = " + str(r.dims[1]));
-  check_range(w, "code_bits", p.code_bits, 1, kMaxCodeBits);
-  const std::uint64_t bits = static_cast<std::uint64_t>(r.dims[0]) * p.num_subquantizers * p.code_bits;
-  if (p.codes.size() != (bits + 7) / 8)
-    fail(w, "codes", str(p.codes.size()) + " bytes, expected " + str((bits + 7) / 8) + " for N * M codes of " + str(+p.code_bits) + " bits");
-  if (bits % 8 && (p.codes.back() & ((1u << (8 - bits % 8)) - 1u))) fail(w, "codes", "padding bits after the last code must be 0");
+  validate_codes(w, r, true);
 }
 
 void validate_record(const Where& w, const TensorRecord& r) {

@@ -1,5 +1,5 @@
 // Learned records of the .ftm container (seed 001's codecs): round trips of
-// the LMOD, LATN and PQCD boxes, their exact layout, and the rejection of
+// the LMOD, LATN and PQCD boxes (seed 001; DMOFC of seed 000), their exact layout, and the rejection of
 // every broken constraint.
 #include <gtest/gtest.h>
 
@@ -33,6 +33,14 @@ ftm::TensorRecord learned_record(ftm::LearnedMethod method, std::uint32_t n = 3,
       r.latent = ftm::LatentBox{5, 20.0f};
       r.cabac = Bytes{0x59, 0x60, 1, 2, 3, 4};
       break;
+    case ftm::LearnedMethod::kDmofc: {  // fixed-length 8-bit latent: K = 5 bytes a vector
+      ftm::ProductCodesBox p;
+      p.num_subquantizers = 5;
+      p.code_bits = 8;
+      p.codes = Bytes(static_cast<std::size_t>(n) * 5, 0x80);
+      r.product_codes = p;
+      break;
+    }
     case ftm::LearnedMethod::kPq:
     case ftm::LearnedMethod::kOpq: {
       ftm::ProductCodesBox p;
@@ -84,7 +92,7 @@ std::size_t find_box(const Bytes& b, const char* type) {
 
 TEST(LearnedRecord, EveryMethodRoundTrips) {
   for (auto method : {ftm::LearnedMethod::kSqEnhanced, ftm::LearnedMethod::kPro, ftm::LearnedMethod::kProEnhanced,
-                      ftm::LearnedMethod::kPq, ftm::LearnedMethod::kOpq}) {
+                      ftm::LearnedMethod::kPq, ftm::LearnedMethod::kOpq, ftm::LearnedMethod::kDmofc}) {
     const auto r = learned_record(method);
     const Bytes b = write_one(r);
     const auto s = ftm::parse_stream(b.data(), b.size());
@@ -171,8 +179,34 @@ TEST(LearnedRecord, ChecksEveryConstraint) {
   r = learned_record(ftm::LearnedMethod::kPro, 3, 0);
   EXPECT_NE(validate_error(r).find("dim[1]: must be >= 1"), std::string::npos);
   r = learned_record(ftm::LearnedMethod::kPro);
-  r.learned_model->method = static_cast<ftm::LearnedMethod>(5);
-  EXPECT_NE(validate_error(r).find("method: 5 outside [0, 4]"), std::string::npos);
+  r.learned_model->method = static_cast<ftm::LearnedMethod>(6);
+  EXPECT_NE(validate_error(r).find("method: 6 outside [0, 5]"), std::string::npos);
+}
+
+TEST(LearnedRecord, DmofcCarriesAnEightBitLatentEitherWay) {
+  auto r = learned_record(ftm::LearnedMethod::kDmofc);  // K = 5 does not divide D = 8: no matter for DMOFC
+  EXPECT_EQ(validate_error(r), "no error");
+  r.product_codes->code_bits = 4;
+  r.product_codes->codes.resize(8);
+  EXPECT_NE(validate_error(r).find("a DMOFC latent has 8-bit codes"), std::string::npos);
+  r = learned_record(ftm::LearnedMethod::kDmofc);
+  r.product_codes->codes.pop_back();
+  EXPECT_NE(validate_error(r).find("14 bytes, expected 15"), std::string::npos);
+  r = learned_record(ftm::LearnedMethod::kDmofc);  // entropy-coded: LATN (r_clip 128) and CABC
+  r.product_codes.reset();
+  r.latent = ftm::LatentBox{5, 128.0f};
+  r.cabac = Bytes{0x59, 0x60, 1, 2, 3, 4};
+  EXPECT_EQ(validate_error(r), "no error");
+  const Bytes b = write_one(r);
+  EXPECT_EQ(ftm::write_stream(ftm::parse_stream(b.data(), b.size())), b);
+  r.latent->r_clip = 20.0f;
+  EXPECT_NE(validate_error(r).find("an entropy-coded DMOFC latent has r_clip 128"), std::string::npos);
+  r.latent->r_clip = 128.0f;
+  r.product_codes = learned_record(ftm::LearnedMethod::kDmofc).product_codes;
+  EXPECT_NE(validate_error(r).find("not both"), std::string::npos);
+  r = learned_record(ftm::LearnedMethod::kDmofc);
+  r.scalar_quant = ftm::ScalarQuantBox{};
+  EXPECT_NE(validate_error(r).find("DMOFC) carries no QSCL"), std::string::npos);
 }
 
 TEST(LearnedRecord, OtherKindsCarryNoLearnedBox) {
@@ -191,7 +225,7 @@ TEST(LearnedRecord, ParsingRejectsBrokenBoxes) {
   const Bytes good = write_one(learned_record(ftm::LearnedMethod::kPro));
   Bytes bad = good;
   bad[find_box(good, "LMOD") + 8 + 32] = 9;
-  EXPECT_NE(parse_error(bad).find("method: 9 outside [0, 4]"), std::string::npos);
+  EXPECT_NE(parse_error(bad).find("method: 9 outside [0, 5]"), std::string::npos);
   bad = good;
   std::memcpy(bad.data() + find_box(good, "LATN") + 4, "PQCD", 4);
   EXPECT_NE(parse_error(bad).find("carry no QSCL, NORM or PQCD"), std::string::npos);

@@ -78,8 +78,10 @@ struct ScalarQuantBox {  // 'QSCL'
 };
 
 // Learned vector codecs (seed 001): what a learned record's model does.
-enum class LearnedMethod : std::uint8_t { kSqEnhanced = 0, kPro = 1, kProEnhanced = 2, kPq = 3, kOpq = 4 };
-constexpr std::uint8_t kMaxLearnedMethod = 4;
+// 0-4: seed 001 (Wang et al.); 5: seed 000 (Gao et al., DMOFC), an 8-bit latent
+enum class LearnedMethod : std::uint8_t { kSqEnhanced = 0, kPro = 1, kProEnhanced = 2, kPq = 3, kOpq = 4, kDmofc = 5 };
+constexpr std::uint8_t kMaxLearnedMethod = 5;
+constexpr float kDmofcLatentClip = 128.0f;  // LATN r_clip of an entropy-coded DMOFC latent: levels in [-128, 127]
 constexpr float kMaxClip = 32768.0f;
 constexpr std::uint8_t kMaxCodeBits = 16;
 

@@ -18,6 +18,7 @@ class LearnedMethod:
     PRO_E: LearnedMethod
     PQ: LearnedMethod
     OPQ: LearnedMethod
+    DMOFC: LearnedMethod
     value: int
 
 class SourceDtype:

@@ -1,12 +1,13 @@
-"""ftm-train: train a learned vector codec of seed 001 on a labelled set and write its model file.
+"""ftm-train: train a learned vector codec (seed 001, seed 000) on a labelled set and write its model file.
 
     ftm-train --Method=pro --Lambda=0.3 -o pro.safetensors              # on the default Fashion-MNIST set
     ftm-train --Method=pq --BitsPerDimension=2 -s sets/faces.npz -o pq2.safetensors
     ftm-train --Method=pro-e --LowModel=pro03.safetensors --HighModel=pro01.safetensors -o proe.safetensors
     ftm-train --Method=sq-e --QP=46 -o sqe46.safetensors
+    ftm-train --codec dmofc --metric combined --ic 64 -o dmofc64.safetensors   # seed 000
     ftm-train -c train.cfg --Epochs=5
 
-Settings come from -c files, then --Key=Value, then -s/-o; ``--help-keys``
+Settings come from -c files, then --Key=Value, then -s/-o/--codec/--metric/--ic; ``--help-keys``
 lists them. The model file (safetensors weights and a JSON header) is what
 ``ftm-encode --Model`` and ``ftm-decode --Model`` take.
 """
@@ -24,11 +25,14 @@ PROG = "ftm-train"
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description="Train a learned vector codec (SQ-E, PRO, PRO-E, PQ, OPQ) into a model file.",
+    p = argparse.ArgumentParser(prog=PROG, description="Train a learned vector codec (SQ-E, PRO, PRO-E, PQ, OPQ, DMOFC) into a model file.",
                                 epilog="Any training key can be given as --Key=Value; --help-keys lists them.")  # fmt: skip
     p.add_argument("-c", "--config", action="append", default=[], metavar="FILE", help="config file (repeatable; later files win)")
     p.add_argument("-s", "--set", metavar="SET", help="labelled set: 'default', an embedding-set folder or a labelled .npz (LabelledSet)")
     p.add_argument("-o", "--output", metavar="FILE", help="the model file to write (ModelFile)")
+    p.add_argument("--codec", metavar="METHOD", help="what to train (Method): sq-e, pro, pro-e, pq, opq, dmofc")
+    p.add_argument("--metric", metavar="METRIC", help="DMOFC: sim, dis or combined (Metric)")
+    p.add_argument("--ic", metavar="BYTES", help="DMOFC: information capacity in bytes (IC)")
     p.add_argument("--help-keys", action="store_true", help="list every training key and exit")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
@@ -45,7 +49,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     bad = [a for a in rest if not a.startswith("--") or "=" not in a]
     if bad:
         raise ConfigError(f"unrecognized argument {bad[0]!r}; settings are given as --Key=Value")
-    short = [f"--{k}={v}" for k, v in (("LabelledSet", args.set), ("ModelFile", args.output)) if v is not None]
+    named = (("LabelledSet", args.set), ("ModelFile", args.output), ("Method", args.codec), ("Metric", args.metric), ("IC", args.ic))
+    short = [f"--{k}={v}" for k, v in named if v is not None]
     cfg = TrainConfig.load(args.config, rest + short)
     if not cfg.model_file:
         raise ConfigError("say where to write the model: -o FILE (ModelFile)")

@@ -18,12 +18,13 @@ from ftm.settings import Key, choice_of, describe_keys, finite_float, int_in, op
 
 __all__ = ["METHOD_ORDER", "SweepConfig", "describe_sweep_keys", "load_sweep_config"]
 
-# Table 1's columns, in its order (DBH and DHN are not implemented).
-METHOD_ORDER = ("pq", "opq", "sq", "sq-e", "pro", "pro-e")
+# Table 1's columns, in its order (DBH and DHN are not implemented), then seed 000's DMOFC, one per metric.
+SEED001_METHODS = ("pq", "opq", "sq", "sq-e", "pro", "pro-e")
+METHOD_ORDER = SEED001_METHODS + ("dmofc-sim", "dmofc-dis", "dmofc-combined")
 
 
 def _methods(text: str) -> Tuple[str, ...]:
-    """comma-separated: pq, opq, sq, sq-e, pro, pro-e"""
+    """comma-separated: pq, opq, sq, sq-e, pro, pro-e, dmofc-sim, dmofc-dis, dmofc-combined"""
     names = tuple(w.strip().lower() for w in text.split(",") if w.strip())
     bad = [n for n in names if n not in METHOD_ORDER]
     if bad or not names or len(set(names)) != len(names):
@@ -66,6 +67,11 @@ KEYS: Tuple[Key, ...] = (
     Key("LatentDims", "latent_dims", int_in(0, 1 << 20), "PRO: latent dimensions (0: D)"),
     Key("RClip", "r_clip", finite_float, "PRO: latent clipping threshold (seed 001: 20)"),
     Key("EnhancerHidden", "enhancer_hidden", int_in(0, 1 << 20), "PRO-E: enhancer width (0: the latent's)"),
+    Key("DmofcICs", "dmofc_ics", _ints, "DMOFC: information capacities in bytes (seed 000: 16, 32, 64, 128, 256)"),
+    Key("DmofcEpochs", "dmofc_epochs", int_in(1, 100000), "DMOFC: training epochs (seed 000: 300)"),
+    Key("DmofcIterations", "dmofc_iterations", int_in(1, 1 << 30), "DMOFC: batches of 8 classes x 16 samples per epoch (seed 000: 3125)"),
+    Key("DmofcLearningRate", "dmofc_learning_rate", finite_float, "DMOFC: Adam's initial learning rate, cosine-annealed (seed 000: 1e-3)"),
+    Key("Margin", "margin", finite_float, "DMOFC: DIS's margin alpha (seed 000: 0.3)"),
     Key("KmeansIterations", "kmeans_iterations", int_in(1, 100000), "PQ and OPQ: k-means iterations"),
     Key("OpqIterations", "opq_iterations", int_in(1, 100000), "OPQ: rotation/codebook alternations"),
     Key("Seed", "seed", int_in(0, 2**31 - 1), "training seed"),
@@ -86,7 +92,7 @@ class SweepConfig:
 
     labelled_set: str = "default"
     output_dir: str = "rate-accuracy-out"
-    methods: Tuple[str, ...] = METHOD_ORDER
+    methods: Tuple[str, ...] = SEED001_METHODS  # DMOFC when named (cfg/dmofc.cfg)
     sq_qps: Tuple[int, ...] = (40, 46, 52, 58)
     sq_scale: Optional[float] = None
     pro_lambdas: Tuple[float, ...] = (3.0, 1.0, 0.3, 0.1, 0.03)
@@ -99,6 +105,11 @@ class SweepConfig:
     latent_dims: int = 0
     r_clip: float = 20.0
     enhancer_hidden: int = 0
+    dmofc_ics: Tuple[int, ...] = (16, 32, 64, 128, 256)
+    dmofc_epochs: int = 30
+    dmofc_iterations: int = 200
+    dmofc_learning_rate: float = 1e-3
+    margin: float = 0.3
     kmeans_iterations: int = 25
     opq_iterations: int = 50
     seed: int = 0

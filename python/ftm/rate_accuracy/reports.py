@@ -22,9 +22,10 @@ from typing import Dict, List, Sequence, Tuple
 from ftm._atomic import write_text_atomic
 from ftm.rate_accuracy.runner import RatePoint, SweepResult
 
-__all__ = ["LABELS", "bd_rate_table", "format_bd_rates", "format_details", "format_table1", "write_reports"]
+__all__ = ["LABELS", "bd_rate_table", "format_bd_rates", "format_details", "format_fig2", "format_table1", "write_reports"]
 
-LABELS = {"pq": "PQ", "opq": "OPQ", "sq": "SQ", "sq-e": "SQ-E", "pro": "PRO", "pro-e": "PRO-E"}
+LABELS = {"pq": "PQ", "opq": "OPQ", "sq": "SQ", "sq-e": "SQ-E", "pro": "PRO", "pro-e": "PRO-E", "dmofc-sim": "SIM",
+          "dmofc-dis": "DIS", "dmofc-combined": "COMBINED"}  # fmt: skip
 
 
 def _label(method: str) -> str:
@@ -60,6 +61,25 @@ def format_table1(result: SweepResult) -> str:
 
 _DETAIL_COLUMNS = ("Method", "Setting", "BPP", "Bytes/vector", "Acc(%)", "Std(%)", "AUC", "EER(%)", "mAP", "Rank-1",
                    "MSE", "Train(s)", "Enc vec/s", "Dec vec/s")  # fmt: skip
+
+
+def format_fig2(result: SweepResult) -> str:
+    """Seed 000's Fig. 2 as a table: per information capacity, each metric's verification accuracy (%) and mAP."""
+    groups = {m: {p.ic_bytes: p for p in ps} for m, ps in result.by_method().items() if m.startswith("dmofc-")}
+    ics = sorted({ic for ps in groups.values() for ic in ps})
+    header = ["IC (bytes)", "BPP"] + [f"{_label(m)} {what}" for m in groups for what in ("Acc(%)", "mAP", "CABAC BPP")]
+    rows = []
+    for ic in ics:
+        any_point = next(ps[ic] for ps in groups.values() if ic in ps)
+        row = [str(ic), f"{any_point.bits_per_dimension:.3f}"]
+        for ps in groups.values():
+            p = ps.get(ic)
+            row += [f"{100 * p.accuracy:.2f}", f"{p.map:.4f}", f"{p.cabac_bits_per_dimension:.3f}"] if p else ["-", "-", "-"]
+        rows.append(row)
+    ref = result.reference
+    return _markdown(header, rows) + (f"\n\nUncompressed float32: accuracy {100 * ref.accuracy:.2f}%, mAP {ref.map:.4f}. "
+                                      "BPP: the stream's bits per dimension (the fixed-length latent and the headers); CABAC BPP: the same codes "
+                                      "level-coded (LatentCoding : cabac).")  # fmt: skip
 
 
 def _detail_row(p: RatePoint) -> List[str]:
@@ -143,6 +163,8 @@ def write_reports(result: SweepResult, out_dir, bd_method: str = "pchip", plots:
         "results.json": json.dumps(_finite({**result.as_dict(), "bd_rates": {f: {f"{a}->{t}": v for (a, t), v in tab.items()}
                                                                                for f, tab in bd.items()}}), indent=1) + "\n",  # fmt: skip
     }
+    if any(p.method.startswith("dmofc-") for p in result.points):
+        texts["fig2.md"] = "# Accuracy and mAP per information capacity and metric, seed 000 Fig. 2 layout\n\n" + format_fig2(result) + "\n"
     for name, text in texts.items():
         write_text_atomic(out / name, text)
         written.append(out / name)

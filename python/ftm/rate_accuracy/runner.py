@@ -13,7 +13,10 @@ For every rate point of every method of a :class:`~ftm.rate_accuracy.config.Swee
 
 PRO-E pairs each PRO lambda with the next one of ``ProLambdas`` (the next
 higher rate, since lambdas are taken from large to small), as Table 1 shows
-PRO-E at PRO's rates.
+PRO-E at PRO's rates. DMOFC (seed 000) has a point per information capacity
+of ``DmofcICs`` and metric: its stream carries the fixed-length 8-bit latent
+(IC bytes a vector), and the same codes level-coded give the entropy-coded
+rate reported beside it (``cabac_bits_per_dimension``).
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class RatePoint:
     vectors: int = 0
     model: str = ""
     model_sha256: str = ""
+    ic_bytes: int = 0  # DMOFC: the information capacity (latent bytes a vector)
+    cabac_bits_per_dimension: float = 0.0  # DMOFC: the rate of the same codes, level-coded
 
 
 @dataclass
@@ -200,6 +205,15 @@ def run_sweep(cfg: SweepConfig, out_dir: Optional[str] = None, progress: bool = 
             point, pro[lam] = s.learned("pro", f"lambda {lam:g}", f"pro-lambda{lam:g}", tc)
             if "pro" in c.methods:
                 add(point)
+    for method in (m for m in c.methods if m.startswith("dmofc-")):
+        metric = method.split("-", 1)[1]
+        for ic in c.dmofc_ics:
+            tc = s.train_config(method="dmofc", metric=metric, ic=ic, epochs=c.dmofc_epochs, iterations=c.dmofc_iterations,
+                                learning_rate=c.dmofc_learning_rate, margin=c.margin, origins={"epochs": "sweep", "learning_rate": "sweep"})  # fmt: skip
+            point, model = s.learned(method, f"IC {ic}", f"dmofc-{metric}-ic{ic}", tc)
+            cabac = encode_tensors({TENSOR: s.x}, {"FeatureKind": "learned", "Model": model.path, "LatentCoding": "cabac"}, progress=False)
+            point.ic_bytes, point.cabac_bits_per_dimension = ic, bits_per_dimension(len(cabac.data), *s.x.shape)
+            add(point)
     if "pro-e" in c.methods:
         for low, high in zip(lambdas, lambdas[1:]):
             tc = s.train_config(method="pro-e", low_model=pro[low].path, high_model=pro[high].path,

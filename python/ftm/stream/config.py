@@ -107,6 +107,7 @@ class Config:
     scale: Optional[float] = None
     reconstruction: str = "floor"
     model_file: str = ""
+    latent_coding: str = "fixed"
     sources: Tuple[str, ...] = ()  # the files and overrides it was built from, for provenance
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 

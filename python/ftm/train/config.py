@@ -22,6 +22,8 @@ from ftm.settings import Key, choice_of, describe_keys, finite_float, int_in, op
 __all__ = ["KEYS", "TrainConfig", "describe_train_keys"]
 
 _NETWORKS = ("sq-e", "pro", "pro-e")
+_GRADIENT = _NETWORKS + ("dmofc",)  # trained by gradient descent
+_DMOFC = ("dmofc",)
 
 
 def _positive_float(text: str) -> float:
@@ -42,14 +44,14 @@ def _non_negative_float(text: str) -> float:
 
 # (key, the methods it applies to; empty: all)
 _KEYS: Tuple[Tuple[Key, Tuple[str, ...]], ...] = (
-    (Key("Method", "method", choice_of(*METHODS), "what to train: sq-e, pro, pro-e, pq, opq (seed 001)"), ()),
+    (Key("Method", "method", choice_of(*METHODS), "what to train: sq-e, pro, pro-e, pq, opq (seed 001), dmofc (seed 000)"), ()),
     (Key("LabelledSet", "labelled_set", plain_text, "'default' (Fashion-MNIST through EfficientNet-Lite0), an embedding-set folder or a labelled .npz"), ()),
     (Key("ModelFile", "model_file", plain_text, "the model file to write (.safetensors)"), ()),
     (Key("Seed", "seed", int_in(0, 2**31 - 1), "seed of the initial weights, batch order, noise and k-means"), ()),
     (Key("Threads", "threads", int_in(0, 1024), "torch and faiss CPU threads (0: their choice)"), ()),
-    (Key("Epochs", "epochs", int_in(1, 100000), "training epochs (seed 001: 40)"), _NETWORKS),
+    (Key("Epochs", "epochs", int_in(1, 100000), "training epochs (seed 001: 40; DMOFC default 30, seed 000: 300)"), _GRADIENT),
     (Key("BatchSize", "batch_size", int_in(1, 1 << 20), "vectors per batch (seed 001: 32)"), _NETWORKS),
-    (Key("LearningRate", "learning_rate", _positive_float, "Adam's learning rate (seed 001: 1e-4)"), _NETWORKS),
+    (Key("LearningRate", "learning_rate", _positive_float, "Adam's learning rate (seed 001: 1e-4; DMOFC: 1e-3, cosine-annealed)"), _GRADIENT),
     (Key("Hidden", "hidden", int_in(0, 1 << 20), "width of the hidden layer (0: D)"), ("sq-e", "pro")),
     (Key("Lambda", "lam", _non_negative_float, "PRO: the rate weight of eq. 5"), ("pro",)),
     (Key("LatentDims", "latent_dims", int_in(0, 1 << 20), "PRO: latent dimensions (0: D)"), ("pro",)),
@@ -61,6 +63,12 @@ _KEYS: Tuple[Tuple[Key, Tuple[str, ...]], ...] = (
     (Key("Normalization", "normalization", choice_of(*NORMALIZATIONS), "SQ-E: the SQ codec's normalization"), ("sq-e",)),
     (Key("Scale", "scale", optional_float, "SQ-E: the factor of Normalization : scale (empty: 1 / max |x| of the train split)"), ("sq-e",)),
     (Key("Reconstruction", "reconstruction", choice_of("floor", "midpoint"), "SQ-E: the SQ codec's reconstruction"), ("sq-e",)),
+    (Key("Metric", "metric", choice_of("sim", "dis", "combined"), "DMOFC: what the codec is trained for (seed 000: SIM, DIS, COMBINED)"), _DMOFC),
+    (Key("IC", "ic", int_in(1, 1 << 20), "DMOFC: information capacity in bytes, the latent's 8-bit elements (seed 000: 16-256)"), _DMOFC),
+    (Key("Iterations", "iterations", int_in(1, 1 << 30), "DMOFC: batches per epoch (seed 000: 3125)"), _DMOFC),
+    (Key("ClassesPerBatch", "classes_per_batch", int_in(2, 1 << 20), "DMOFC: classes drawn for a batch (seed 000: 8)"), _DMOFC),
+    (Key("SamplesPerClass", "samples_per_class", int_in(1, 1 << 20), "DMOFC: samples of each class in a batch (seed 000: 16)"), _DMOFC),
+    (Key("Margin", "margin", _non_negative_float, "DMOFC: DIS's margin alpha, in units of the features' MSE (seed 000: 0.3)"), _DMOFC),
     (Key("BitsPerDimension", "bits_per_dimension", _positive_float, "PQ/OPQ: code bits per vector dimension (seed 001: 1, 2, 4, 8)"), ("pq", "opq")),
     (Key("CodeBits", "code_bits", int_in(1, 16), "PQ/OPQ: bits per code (2^CodeBits centroids per sub-space)"), ("pq", "opq")),
     (Key("KmeansIterations", "kmeans_iterations", int_in(1, 100000), "PQ/OPQ: k-means iterations"), ("pq", "opq")),
@@ -98,6 +106,12 @@ class TrainConfig:
     code_bits: int = 8
     kmeans_iterations: int = 25
     opq_iterations: int = 50
+    metric: str = "combined"
+    ic: Optional[int] = None
+    iterations: int = 200
+    classes_per_batch: int = 8
+    samples_per_class: int = 16
+    margin: float = 0.3
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def at(self, name: str) -> str:
@@ -112,7 +126,7 @@ class TrainConfig:
                 key = next(k.name for k in KEYS if k.field == name)
                 raise ConfigError(f"{self.at(name)}{key} applies to Method : {' | '.join(methods)}, not to {self.method}")
         needs = {"pro": ("lam", "Lambda"), "sq-e": ("qp", "QP"), "pq": ("bits_per_dimension", "BitsPerDimension"),
-                 "opq": ("bits_per_dimension", "BitsPerDimension")}  # fmt: skip
+                 "opq": ("bits_per_dimension", "BitsPerDimension"), "dmofc": ("ic", "IC")}  # fmt: skip
         if self.method in needs and getattr(self, needs[self.method][0]) is None:
             raise ConfigError(f"Method : {self.method} needs {needs[self.method][1]}")
         if self.method == "pro-e" and not (self.low_model and self.high_model):

@@ -45,6 +45,15 @@ def train_model(cfg, data: LabelledSet, progress: bool = True):
         m = subquantizers_for(data.dims, cfg.bits_per_dimension, cfg.code_bits)
         settings = ProductSettings(cfg.kmeans_iterations, cfg.opq_iterations, cfg.seed, progress)
         return train_product(data, cfg.method, m, cfg.code_bits, settings, threads=cfg.threads or None)
+    if cfg.method == "dmofc":
+        from ftm.train.dmofc import DmofcSettings, train_dmofc
+
+        defaults = DmofcSettings()  # seed 000's learning rate and epochs fit for this machine, unless set
+        settings = DmofcSettings(cfg.metric, cfg.epochs if "epochs" in cfg.origins else defaults.epochs, cfg.iterations,
+                                 cfg.classes_per_batch, cfg.samples_per_class,
+                                 cfg.learning_rate if "learning_rate" in cfg.origins else defaults.learning_rate,
+                                 cfg.margin, cfg.seed, progress)  # fmt: skip
+        return train_dmofc(data, cfg.ic, settings)
     settings = TrainSettings(cfg.epochs, cfg.batch_size, cfg.learning_rate, cfg.seed, progress)
     if cfg.method == "pro":
         return train_pro(data, cfg.lam, settings, cfg.hidden or None, cfg.latent_dims or None, cfg.r_clip)

@@ -2,7 +2,7 @@
 
 The model file (``Model : FILE`` when encoding, ``--Model FILE`` when
 decoding; :mod:`ftm.codecs.learned.model_file`) says the method: SQ-E, PRO,
-PRO-E, PQ or OPQ (seed 001). The record's LMOD box carries the file's
+PRO-E, PQ or OPQ (seed 001), or DMOFC (seed 000). The record's LMOD box carries the file's
 sha256 and the method; a decoder given another model refuses the record.
 Each method's payload is in its own module (:mod:`.sq_enhanced`,
 :mod:`.latent`, :mod:`.product`).
@@ -23,33 +23,38 @@ import numpy as np
 
 from ftm._core import bitstream as container
 from ftm._version import __version__
-from ftm.codecs.learned import latent, product, sq_enhanced
+from ftm.codecs.learned import dmofc, latent, product, sq_enhanced
 from ftm.codecs.learned.model_file import METHODS, ModelFile, read_model_file
 from ftm.codecs.options import DecodeOptions
 from ftm.codecs.tensor_codec import CodedTensor, DecodeCost, DecodedTensor, TensorCodec
 from ftm.errors import BitstreamError, ConfigError, InputError
-from ftm.settings import Key, plain_text
+from ftm.settings import Key, choice_of, plain_text
 
 __all__ = ["LearnedCodec"]
 
-_PAYLOADS = {"sq-e": sq_enhanced, "pro": latent, "pro-e": latent, "pq": product, "opq": product}
+_PAYLOADS = {"sq-e": sq_enhanced, "pro": latent, "pro-e": latent, "pq": product, "opq": product, "dmofc": dmofc}
 _METHOD_CODES = {name: getattr(container.LearnedMethod, name.upper().replace("-", "_")) for name in METHODS}
 
 
 class LearnedCodec(TensorCodec):
-    """N x D feature vectors through a learned model of seed 001 (SQ-E, PRO, PRO-E, PQ, OPQ)."""
+    """N x D feature vectors through a learned model: seed 001's SQ-E, PRO, PRO-E, PQ, OPQ; seed 000's DMOFC."""
 
     name = "learned"
     kind = container.FeatureKind.LEARNED
     ndim = 2
     layout = "learned vector codecs code N x D vectors"
-    keys = (Key("Model", "model_file", plain_text, "learned vectors: the model file written by ftm-train"),)
+    keys = (
+        Key("Model", "model_file", plain_text, "learned vectors: the model file written by ftm-train"),
+        Key("LatentCoding", "latent_coding", choice_of(*dmofc.LATENT_CODINGS),
+            "DMOFC models: the 8-bit latent as fixed-length codes (IC bytes a vector) or level-coded (cabac)"),
+    )  # fmt: skip
     exact_features = False
     progress_unit = "tensor"
 
-    def __init__(self, model: Optional[ModelFile] = None, model_path: str = "") -> None:
+    def __init__(self, model: Optional[ModelFile] = None, model_path: str = "", latent_coding: str = "fixed") -> None:
         self._model = model
         self._model_path = model_path
+        self._latent_coding = latent_coding
 
     @classmethod
     def check_config(cls, cfg, at) -> None:
@@ -61,7 +66,10 @@ class LearnedCodec(TensorCodec):
 
     @classmethod
     def for_encoding(cls, cfg) -> "LearnedCodec":
-        return cls(read_model_file(cfg.model_file), cfg.model_file)
+        model = read_model_file(cfg.model_file)
+        if cfg.latent_coding != "fixed" and model.method != "dmofc":
+            raise ConfigError(f"{cfg.at('latent_coding')}LatentCoding applies to DMOFC models; {model.describe()} is not one")
+        return cls(model, cfg.model_file, cfg.latent_coding)
 
     @classmethod
     def for_decoding(cls, options: DecodeOptions) -> "LearnedCodec":
@@ -88,7 +96,10 @@ class LearnedCodec(TensorCodec):
         box.model_sha256 = bytes.fromhex(model.sha256)
         box.method = _METHOD_CODES[model.method]
         record.learned_model = box
-        _PAYLOADS[model.method].encode(model, x, record)
+        if model.method == "dmofc":
+            dmofc.encode(model, x, record, self._latent_coding)
+        else:
+            _PAYLOADS[model.method].encode(model, x, record)
         t0 = time.perf_counter()
         decoded = self.decode(record)  # what every decoder rebuilds from the record, once
         return CodedTensor(decoded.codes, decoded.features, decode_seconds=time.perf_counter() - t0)

@@ -42,8 +42,8 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "METADATA_KEY", "METHODS", "ModelFile", "
 FORMAT = "ftm-learned-model"
 FORMAT_VERSION = 1
 METADATA_KEY = "ftm_model"
-# In the order of the container's LMOD method codes 0..4 (conformance/SPEC.md).
-METHODS = ("sq-e", "pro", "pro-e", "pq", "opq")
+# In the order of the container's LMOD method codes 0..5 (conformance/SPEC.md).
+METHODS = ("sq-e", "pro", "pro-e", "pq", "opq", "dmofc")
 
 
 @dataclass(frozen=True, eq=False)

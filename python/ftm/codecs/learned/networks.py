@@ -23,6 +23,8 @@ tolerance); the integer latent levels are the normative part of a stream.
 - SQ-E (section 4, Fig. 3): the SQ reconstruction plus a residual FC -> GDN -> FC.
 - PQ / OPQ (Jégou et al. 2011; Ge et al. 2014): codebooks, and OPQ's rotation
   (:mod:`ftm.codecs.learned.product_codes`).
+- DMOFC (seed 000, Gao et al.): one FC layer each way around an 8-bit latent
+  (:mod:`ftm.codecs.learned.dmofc`).
 """
 
 from __future__ import annotations
@@ -88,6 +90,11 @@ def expected_weights(header: dict) -> Dict[str, Tuple[int, ...]]:
 
         check_quantizer(arch)
         return {**_fc("fc1", d, h), **_gdn("gdn", h), **_fc("fc2", h, d)}
+    if method == "dmofc":
+        k = _positive_int(arch, "latent_dims")
+        if arch.get("latent_bits") != 8 or arch.get("latent_clip") != 1.0:
+            raise ValueError("a DMOFC latent is 8 bits in [-1, 1] (latent_bits 8, latent_clip 1.0)")
+        return {**_fc("enc", d, k), **_fc("dec", k, d)}
     if method in ("pq", "opq"):
         from ftm.codecs.learned.product_codes import codebook_shape
 
