@@ -190,3 +190,38 @@ def test_the_sweep_writes_fig2(clusters, tmp_path, capsys):
     for p in points:  # the fixed-length stream: IC bytes a vector and the headers
         assert 8 * p["ic_bytes"] / D < p["bits_per_dimension"] < 8 * p["ic_bytes"] / D + 8 * 200 / (160 * D)
         assert 0 < p["cabac_bits_per_dimension"]
+
+
+def test_the_triplet_head_loss_is_batch_hard():
+    torch = pytest.importorskip("torch", reason="training needs torch (pip install 'ftm[learned]')")
+    from ftm.train.heads import triplet_batch_hard
+
+    f = np.array([[0.0, 0.0], [3.0, 0.0], [1.0, 1.0], [0.0, 2.0]])
+    labels = [0, 0, 1, 1]
+    dist = lambda i, j: float(np.linalg.norm(f[i] - f[j]))  # noqa: E731
+    want = np.mean([max(max(dist(a, p) for p in range(4) if labels[p] == labels[a]) -
+                        min(dist(a, n) for n in range(4) if labels[n] != labels[a]) + 0.3, 0.0) for a in range(4)])  # fmt: skip
+    assert float(triplet_batch_hard(torch.tensor(f), torch.tensor(labels), 0.3)) == pytest.approx(want, abs=1e-6)
+
+
+def test_the_ablation_heads_and_the_tsne_picture(clusters, tmp_path):
+    pytest.importorskip("torch", reason="training needs torch (pip install 'ftm[learned]')")
+    from ftm.cli._tool import run_tool
+    from ftm.cli.rate_accuracy import main
+    from ftm.extract.embeddings import read_labelled_set
+    from ftm.train.heads import HeadSettings, head_features
+
+    data = read_labelled_set(clusters)
+    ce = head_features(data, HeadSettings("ce", dims=6, epochs=1, iterations=20))
+    assert ce.features.shape == (480, 6) and np.array_equal(ce.labels, data.labels) and np.array_equal(ce.split, data.split)
+    assert ce.manifest["feature_head"]["base_digest"] == data.digest
+    assert head_features(data, HeadSettings("ce", dims=6, epochs=1, iterations=20)).digest == ce.digest  # seeded
+    assert head_features(data, HeadSettings("triplet", dims=6, epochs=1, iterations=20)).digest != ce.digest
+    out = tmp_path / "out"
+    args = ["-o", str(out), f"--LabelledSet={clusters}", "--Methods=dmofc-sim,dmofc-dis", "--DmofcICs=2,4", "--DmofcEpochs=1",
+            "--DmofcIterations=5", "--Pairs=200", "--Threads=1", "--no-progress", "--FeatureHead=triplet", "--HeadDims=6",
+            "--HeadEpochs=1", "--TsneICs=4"]  # fmt: skip
+    assert run_tool("ftm-rate-accuracy", main, args) == 0
+    labelled = json.loads((out / "results.json").read_text())["labelled_set"]
+    assert labelled["dims"] == 6 and labelled["feature_head"]["kind"] == "triplet"
+    assert (out / "tsne.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -43,6 +43,11 @@ def _ints(text: str) -> Tuple[int, ...]:
     return values
 
 
+def _ints_or_none(text: str) -> Tuple[int, ...]:
+    """comma-separated integers, or nothing"""
+    return _ints(text) if text.strip() else ()
+
+
 def _floats(text: str) -> Tuple[float, ...]:
     """comma-separated numbers > 0"""
     values = tuple(finite_float(w.strip()) for w in text.split(",") if w.strip())
@@ -72,6 +77,10 @@ KEYS: Tuple[Key, ...] = (
     Key("DmofcIterations", "dmofc_iterations", int_in(1, 1 << 30), "DMOFC: batches of 8 classes x 16 samples per epoch (seed 000: 3125)"),
     Key("DmofcLearningRate", "dmofc_learning_rate", finite_float, "DMOFC: Adam's initial learning rate, cosine-annealed (seed 000: 1e-3)"),
     Key("Margin", "margin", finite_float, "DMOFC: DIS's margin alpha (seed 000: 0.3)"),
+    Key("FeatureHead", "feature_head", choice_of("none", "ce", "triplet"), "seed 000 III-D: the features through a head trained with cross-entropy (SimFeat) or triplet loss (DisFeat) first"),
+    Key("HeadDims", "head_dims", int_in(1, 1 << 20), "FeatureHead: the head's output dimensions"),
+    Key("HeadEpochs", "head_epochs", int_in(1, 100000), "FeatureHead: training epochs of 200 batches of 8 classes x 16 samples"),
+    Key("TsneICs", "tsne_ics", _ints_or_none, "DMOFC: ICs whose reconstructions are drawn by t-SNE, one panel per metric (seed 000 Fig. 3; empty: none)"),
     Key("KmeansIterations", "kmeans_iterations", int_in(1, 100000), "PQ and OPQ: k-means iterations"),
     Key("OpqIterations", "opq_iterations", int_in(1, 100000), "OPQ: rotation/codebook alternations"),
     Key("Seed", "seed", int_in(0, 2**31 - 1), "training seed"),
@@ -110,6 +119,10 @@ class SweepConfig:
     dmofc_iterations: int = 200
     dmofc_learning_rate: float = 1e-3
     margin: float = 0.3
+    feature_head: str = "none"
+    head_dims: int = 256
+    head_epochs: int = 10
+    tsne_ics: Tuple[int, ...] = ()
     kmeans_iterations: int = 25
     opq_iterations: int = 50
     seed: int = 0

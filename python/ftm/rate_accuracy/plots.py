@@ -54,10 +54,14 @@ def _figure(result: SweepResult, key: str, ylabel: str, scale: float) -> bytes:
 
 
 def write_plots(result: SweepResult, out_dir) -> List[Path]:
-    """The three plots of :data:`PLOTS` in ``out_dir``."""
+    """The three plots of :data:`PLOTS` in ``out_dir``, and DMOFC's t-SNE picture when the sweep kept vectors for it."""
     written = []
     for name, (key, ylabel, scale) in PLOTS.items():
         path = Path(out_dir) / name
         write_bytes_atomic(path, _figure(result, key, ylabel, scale))
         written.append(path)
+    if result.tsne:
+        from ftm.rate_accuracy.tsne import write_tsne
+
+        written += write_tsne(result.tsne, result.test_labels, result.labelled_set.get("classes"), out_dir)
     return written

@@ -76,6 +76,8 @@ class SweepResult:
     labelled_set: dict
     reference: RatePoint
     points: List[RatePoint] = field(default_factory=list)
+    tsne: Dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # DMOFC: decoded test vectors to draw
+    test_labels: Optional[np.ndarray] = field(default=None, repr=False)
 
     def by_method(self) -> Dict[str, List[RatePoint]]:
         out: Dict[str, List[RatePoint]] = {}
@@ -109,6 +111,11 @@ class _Sweep:
     def __init__(self, cfg: SweepConfig, out: Path, progress: bool) -> None:
         self.cfg, self.out, self.progress = cfg, out, progress
         self.data = load_labelled_set(cfg.labelled_set, progress=progress)
+        if cfg.feature_head != "none":  # seed 000 III-D: SimFeat / DisFeat
+            from ftm.train.heads import HeadSettings, head_features
+
+            _say(progress, f"training the {cfg.feature_head} feature head ({cfg.head_dims} dimensions)")
+            self.data = head_features(self.data, HeadSettings(cfg.feature_head, cfg.head_dims, cfg.head_epochs, seed=cfg.seed))
         self.x, self.y = self.data.part("test")
         self.pairs = verification_pairs(self.y, cfg.pairs, cfg.folds, cfg.pair_seed)
         self.models = out / "models"
@@ -148,6 +155,7 @@ class _Sweep:
         t0 = time.perf_counter()
         decoded = decode_all(result.data, model=model_path)[TENSOR]
         decode_seconds = time.perf_counter() - t0
+        self.decoded = decoded
         n, d = self.x.shape
         figures = evaluate_vectors(decoded, self.x, self.y, self.pairs, self.cfg.query_fraction, self.cfg.pair_seed)
         point = RatePoint(method, setting, bits_per_dimension(len(result.data), n, d), bytes_per_vector(len(result.data), n),
@@ -177,8 +185,10 @@ def run_sweep(cfg: SweepConfig, out_dir: Optional[str] = None, progress: bool = 
                           **evaluate_vectors(s.x, s.x, s.y, s.pairs, c.query_fraction, c.pair_seed), vectors=s.x.shape[0])  # fmt: skip
     info = {"digest": s.data.digest, "path": str(s.data.path) if s.data.path else None, "train": int((s.data.split == 0).sum()),
             "test": int(s.x.shape[0]), "dims": s.data.dims, "classes": list(s.data.classes),
-            "source": (s.data.manifest or {}).get("source", {}).get("kind"), "sq_scale": s.scale}  # fmt: skip
-    result = SweepResult({k: (list(v) if isinstance(v, tuple) else v) for k, v in c.as_keys().items()}, info, reference)
+            "source": (s.data.manifest or {}).get("source", {}).get("kind"), "sq_scale": s.scale,
+            "feature_head": (s.data.manifest or {}).get("feature_head")}  # fmt: skip
+    result = SweepResult({k: (list(v) if isinstance(v, tuple) else v) for k, v in c.as_keys().items()}, info, reference,
+                         test_labels=s.y)  # fmt: skip
 
     def add(point: RatePoint) -> None:
         result.points.append(point)
@@ -211,6 +221,8 @@ def run_sweep(cfg: SweepConfig, out_dir: Optional[str] = None, progress: bool = 
             tc = s.train_config(method="dmofc", metric=metric, ic=ic, epochs=c.dmofc_epochs, iterations=c.dmofc_iterations,
                                 learning_rate=c.dmofc_learning_rate, margin=c.margin, origins={"epochs": "sweep", "learning_rate": "sweep"})  # fmt: skip
             point, model = s.learned(method, f"IC {ic}", f"dmofc-{metric}-ic{ic}", tc)
+            if ic in c.tsne_ics:
+                result.tsne[f"{method} IC {ic}"] = s.decoded
             cabac = encode_tensors({TENSOR: s.x}, {"FeatureKind": "learned", "Model": model.path, "LatentCoding": "cabac"}, progress=False)
             point.ic_bytes, point.cabac_bits_per_dimension = ic, bits_per_dimension(len(cabac.data), *s.x.shape)
             add(point)

@@ -125,7 +125,7 @@ def discrimination_loss(rec: "torch.Tensor", labels: "torch.Tensor", margin: flo
     return torch.stack(hardest).mean(), per_anchor
 
 
-def _batches(labels: np.ndarray, settings: DmofcSettings, rng: np.random.Generator):
+def class_balanced_batches(labels: np.ndarray, settings: DmofcSettings, rng: np.random.Generator):
     """Row indices of one batch: ``classes_per_batch`` classes, ``samples_per_class`` rows of each."""
     classes = np.unique(labels)
     by_class = {c: np.flatnonzero(labels == c) for c in classes}
@@ -147,10 +147,10 @@ def train_dmofc(data: LabelledSet, ic: int, settings: DmofcSettings) -> TrainedM
         net = DmofcNetwork(data.dims, ic)
     features, targets = torch.from_numpy(np.ascontiguousarray(x, np.float32)), torch.from_numpy(y.astype(np.int64))
     generator = torch.Generator().manual_seed(settings.seed)
-    batches = _batches(y, settings, np.random.default_rng(settings.seed))
+    batches = class_balanced_batches(y, settings, np.random.default_rng(settings.seed))
     optimizer = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings.epochs * settings.iterations)
-    probe = next(_batches(y, settings, np.random.default_rng(settings.seed + 1)))
+    probe = next(class_balanced_batches(y, settings, np.random.default_rng(settings.seed + 1)))
     result, bar, t0 = FitResult(), _bar(settings.epochs, f"DMOFC {settings.metric} IC={ic}", settings.progress), time.perf_counter()
     try:
         for _ in range(settings.epochs):
