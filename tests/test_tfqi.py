@@ -1,0 +1,64 @@
+"""Seed 003's TFQI (eq. 3), the exponential R-D models (eq. 9) and the Lagrangian allocation (eq. 4-8)
+against closed forms on synthetic models, and the exhaustive-search oracle."""
+
+import math
+
+import numpy as np
+import pytest
+
+from ftm.metrics.tfqi import ExponentialModel, allocate, fit_model, oracle, tfqi
+
+pytest.importorskip("scipy")
+
+
+def test_tfqi_is_minus_log10_of_the_weighted_distortions():
+    assert tfqi(65025.0 * 0.01, 0.1, 0.5) == pytest.approx(-math.log10(0.5 * 0.01 + 0.5 * 0.1))
+    assert tfqi(100.0, 0.02, 0.2, texture_scale=1.0) == pytest.approx(-math.log10(0.2 * 100 + 0.8 * 0.02))
+    assert tfqi(0.0, 0.0, 0.5) == math.inf
+    with pytest.raises(ValueError, match="w1"):
+        tfqi(1.0, 0.1, 1.5)
+
+
+def test_fitting_recovers_seed_003s_models_from_noiseless_points():
+    texture = ExponentialModel(293.4, -26.7)  # seed 003 Fig. 2(a)
+    rates = np.linspace(0.02, 0.25, 7)
+    fitted = fit_model(rates, texture(rates))
+    assert (fitted.a, fitted.b) == (pytest.approx(293.4, rel=1e-6), pytest.approx(-26.7, rel=1e-6))
+    assert fitted.r_squared == pytest.approx(1.0)
+    feature = ExponentialModel(0.048, -276.8, 0.0068, 3.882)  # seed 003 Fig. 2(b)
+    rates = np.linspace(0.001, 0.12, 12)
+    fitted = fit_model(rates, feature(rates), terms=2)
+    np.testing.assert_allclose([fitted.a, fitted.b, fitted.c, fitted.d], [0.048, -276.8, 0.0068, 3.882], rtol=1e-4)
+    with pytest.raises(ValueError, match="at least 5 points"):
+        fit_model(rates[:4], feature(rates[:4]), terms=2)
+
+
+@pytest.mark.parametrize("w1", [0.2, 0.5, 0.8])
+def test_the_allocation_solves_eq_7_and_8_as_the_closed_form(w1):
+    texture, feature = ExponentialModel(293.4, -26.7), ExponentialModel(0.3, -60.0)
+    scale, budget, w2 = 65025.0, 0.2, 1.0 - w1
+    a = allocate(texture, feature, w1, budget, texture_scale=scale)
+    # w1 a1 b1 e^(b1 Rt) / scale = w2 a2 b2 e^(b2 (Rc - Rt)), solved for Rt
+    closed = (math.log((w2 * 0.3 * -60.0) / (w1 * 293.4 * -26.7 / scale)) + -60.0 * budget) / (-26.7 + -60.0)
+    assert a.interior and a.texture_rate == pytest.approx(closed, abs=1e-9)
+    assert a.texture_rate + a.feature_rate == pytest.approx(budget)  # eq. 8
+    lam_t, lam_f = -w1 * texture.slope(a.texture_rate) / scale, -w2 * feature.slope(a.feature_rate)
+    assert lam_t == pytest.approx(lam_f, rel=1e-8)  # eq. 7
+    for rt in np.linspace(0, budget, 41):  # and it is the best split on the line
+        assert a.tfqi >= tfqi(float(texture(rt)), float(feature(budget - rt)), w1, scale) - 1e-12
+
+
+def test_a_budget_too_small_for_an_interior_optimum_goes_to_one_side():
+    texture, feature = ExponentialModel(293.4, -26.7), ExponentialModel(0.3, -60.0)
+    a = allocate(texture, feature, 0.999, 0.001)
+    assert not a.interior and a.feature_rate in (0.0, pytest.approx(0.001))
+
+
+def test_the_oracle_searches_every_measured_pair_within_the_budget():
+    textures = [(0.05, 300.0), (0.10, 80.0), (0.20, 10.0)]
+    features = [(0.01, 0.30), (0.03, 0.05), (0.08, 0.02)]
+    i, j, q = oracle(textures, features, 0.5, 0.14)
+    best = max(((a, b) for a in range(3) for b in range(3) if textures[a][0] + features[b][0] <= 0.14),
+               key=lambda ab: tfqi(textures[ab[0]][1], features[ab[1]][1], 0.5))
+    assert (i, j) == best and q == pytest.approx(tfqi(textures[i][1], features[j][1], 0.5))
+    assert oracle(textures, features, 0.5, 0.01)[:2] == (-1, -1)
