@@ -17,12 +17,14 @@ killed leaves nothing behind:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Union
+from typing import Iterator, Union
 
 from ftm.errors import ConfigError
 
@@ -171,3 +173,32 @@ def _link_unnamed(target: Path, data: bytes) -> "str | None":
 
 def write_text_atomic(path: PathLike, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def folder_atomic(path: PathLike) -> Iterator[Path]:
+    """A temporary folder beside ``path`` to fill; when the block ends without error it becomes ``path``.
+
+    An existing ``path`` is moved aside, the new folder renamed into place,
+    then the old one removed: a reader sees the old folder or the new one,
+    never a half-written one. On an error (or Ctrl-C) the temporary folder
+    is removed; a killed process leaves a ``.NAME.tmp-*`` folder beside it.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.tmp-"))
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
+        yield tmp
+        if target.exists():
+            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
+            os.rename(target, old / "set")
+            os.rename(tmp, target)
+            shutil.rmtree(old)
+        else:
+            os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

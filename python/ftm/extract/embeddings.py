@@ -30,15 +30,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ftm._atomic import folder_atomic
 from ftm._optional import require
 from ftm._version import __version__
 from ftm.errors import FeatureSetError, InputError
@@ -175,24 +173,9 @@ def write_labelled_set(path, data: LabelledSet, *, source: dict, network: Option
         "items": list(items) if items is not None else None,
         "command": command,
     }
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.tmp-"))
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the set is an ordinary folder
+    with folder_atomic(target) as tmp:
         (tmp / EMBEDDINGS_FILE).write_bytes(blob)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-        if target.exists():
-            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
-            os.rename(target, old / "set")
-            os.rename(tmp, target)
-            shutil.rmtree(old)
-        else:
-            os.rename(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return read_labelled_set(target)
 
 

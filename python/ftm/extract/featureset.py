@@ -29,16 +29,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from ftm._atomic import write_bytes_atomic
+from ftm._atomic import folder_atomic, write_bytes_atomic
 from ftm._optional import require
 from ftm._version import __version__
 from ftm.errors import FeatureSetError
@@ -129,12 +126,7 @@ def write_feature_set(
             raise ValueError(f"tensor {name!r} has {a.shape[0]} rows, expected one per image ({n})")
     for name in layers:
         _check_layer_name(name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.tmp-"))
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the set is an ordinary folder
+    with folder_atomic(target) as tmp:
         manifest: dict = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -158,16 +150,6 @@ def write_feature_set(
                 entry.update(file_sha256=digest, file_bytes=len(data))
                 manifest["outputs" if file == OUTPUTS_FILE else "layers"][name] = entry
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-        if target.exists():
-            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
-            os.rename(target, old / "set")
-            os.rename(tmp, target)
-            shutil.rmtree(old)
-        else:
-            os.rename(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return read_feature_set(target)
 
 
