@@ -28,7 +28,7 @@ ROOMS: Dict[str, Tuple[str, ...]] = {
     "metrics": ("ftm.metrics",),
     "stream": ("ftm.stream",),
     "api": ("ftm",),  # the package's __init__: the public API gathered from the rooms
-    "pipelines": ("ftm.extract", "ftm.evaluation", "ftm.ctc", "ftm.train", "ftm.rate_accuracy"),
+    "pipelines": ("ftm.extract", "ftm.evaluation", "ftm.ctc", "ftm.train", "ftm.rate_accuracy", "ftm.joint"),
     "tools": ("ftm.cli",),
     "moved": ("ftm._moved",),
 }
@@ -46,7 +46,7 @@ MAY_IMPORT: Dict[str, Tuple[str, ...]] = {
     "moved": (),  # imports its targets by name, at run time only
 }
 # within the pipelines room: each may import the ones before it
-PIPELINE_ORDER = ("ftm.extract", "ftm.evaluation", "ftm.ctc", "ftm.train", "ftm.rate_accuracy")
+PIPELINE_ORDER = ("ftm.extract", "ftm.evaluation", "ftm.ctc", "ftm.train", "ftm.rate_accuracy", "ftm.joint")
 
 
 def _prefixes(name: str) -> List[str]:

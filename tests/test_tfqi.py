@@ -62,3 +62,21 @@ def test_the_oracle_searches_every_measured_pair_within_the_budget():
                key=lambda ab: tfqi(textures[ab[0]][1], features[ab[1]][1], 0.5))
     assert (i, j) == best and q == pytest.approx(tfqi(textures[i][1], features[j][1], 0.5))
     assert oracle(textures, features, 0.5, 0.01)[:2] == (-1, -1)
+
+
+def test_texture_coding_round_trips_grey_images_and_measures_their_mse():
+    from ftm.errors import InputError
+    from ftm.joint import code_texture
+    from ftm.joint.texture import pad_to_multiple
+
+    rng = np.random.default_rng(0)
+    images = (rng.integers(0, 256, size=(3, 28, 28)) // 32 * 32).astype(np.uint8)  # odd size: padded to 32 x 32
+    assert pad_to_multiple(images).shape == (3, 32, 32) and (pad_to_multiple(images)[:, 28:, :28] == images[:, 27:28, :]).all()
+    fine, coarse = code_texture(images, 12), code_texture(images, 42)
+    assert fine.reconstruction.shape == images.shape and fine.reconstruction.dtype == np.uint8
+    expected = np.mean((fine.reconstruction.astype(np.float64) - images) ** 2)
+    assert fine.mse == pytest.approx(expected) and fine.mse < coarse.mse and fine.bits > coarse.bits
+    assert fine.bits_per_pixel == pytest.approx(fine.bits / (3 * 28 * 28))
+    assert code_texture(np.full((2, 8, 8), 128, np.uint8), 22).mse == 0.0  # flat images are coded exactly
+    with pytest.raises(InputError, match="grey images"):
+        code_texture(np.zeros((2, 8, 8, 3), np.uint8), 22)
