@@ -1,6 +1,7 @@
 """Seed 003's TFQI (eq. 3), the exponential R-D models (eq. 9) and the Lagrangian allocation (eq. 4-8)
 against closed forms on synthetic models, and the exhaustive-search oracle."""
 
+import json
 import math
 
 import numpy as np
@@ -80,3 +81,51 @@ def test_texture_coding_round_trips_grey_images_and_measures_their_mse():
     assert code_texture(np.full((2, 8, 8), 128, np.uint8), 22).mse == 0.0  # flat images are coded exactly
     with pytest.raises(InputError, match="grey images"):
         code_texture(np.zeros((2, 8, 8, 3), np.uint8), 22)
+
+
+def test_the_joint_experiment_measures_fits_and_allocates_on_a_small_stack():
+    from ftm.joint.experiment import JointSettings, run_joint
+
+    rng = np.random.default_rng(1)
+    labels = np.arange(40) % 4
+    base = rng.integers(40, 216, size=(4, 16, 16))
+    images = np.clip(base[labels] + rng.normal(scale=25, size=(40, 16, 16)), 0, 255).astype(np.uint8)
+
+    def embed(x):  # a stand-in for the network: 4 x 4 block means of the pixels, scaled
+        return x.reshape(len(x), 4, 4, 4, 4).mean(axis=(2, 4)).reshape(len(x), 16).astype(np.float32) / 255
+
+    settings = JointSettings(texture_qps=(22, 32, 42, 51), feature_qps=(30, 40, 46, 52, 58), pairs=40, folds=2)
+    result = run_joint(images, labels, embed, settings)
+    assert [p["qp"] for p in result.texture] == [22, 32, 42, 51] and len(result.feature) == 5
+    assert all(a["bits_per_image"] > b["bits_per_image"] for a, b in zip(result.texture, result.texture[1:]))
+    assert all(a["mse"] < b["mse"] for a, b in zip(result.texture, result.texture[1:]))
+    assert set(result.fits) == {"texture", "feature"} and "r_squared" in result.fits["texture"]
+    assert len(result.allocations) == 3 * 4  # every weight at every CTA budget
+    for row in result.allocations:
+        if row["rate"] is not None:
+            assert row["rate"] <= row["budget"] + 1e-9 and row["oracle_tfqi"] >= row["tfqi"] - 1e-12
+        assert row["model_texture_rate"] + row["model_feature_rate"] == pytest.approx(row["budget"])
+
+
+def test_ftm_joint_runs_the_network_on_decoded_images(tmp_path, capsys):
+    """Stub-free: EfficientNet-Lite0 embeds the lossless and the decoded Fashion-MNIST images (CTA)."""
+    pytest.importorskip("torch", reason="the network needs torch (pip install 'ftm[extract]')")
+    from ftm.cli._tool import run_tool
+    from ftm.cli.joint import main
+    from ftm.extract.fashion_mnist import fashion_mnist_dir
+
+    try:
+        fashion_mnist_dir()
+    except FileNotFoundError:
+        pytest.skip("Debian's dataset-fashion-mnist is not installed (scripts/install-system-deps.sh installs it)")
+    out = tmp_path / "joint"
+    args = ["-o", str(out), "--Images=20", "--Pairs=20", "--Folds=2", "--TextureQPs=22,37,51", "--FeatureQPs=30,40,46,52,58",
+            "--Weights=0.5", "--no-progress"]  # fmt: skip
+    assert run_tool("ftm-joint", main, args) == 0
+    assert "w1 = 0.5: BD-rate" in capsys.readouterr().out
+    results = json.loads((out / "results.json").read_text())
+    qp22, qp51 = results["texture"][0], results["texture"][-1]
+    assert qp22["mse"] < qp51["mse"] and 0.0 <= qp51["cta_accuracy"] <= 1.0
+    assert len(results["allocations"]) == 3 and "oracle_tfqi" in results["allocations"][0]
+    for name in ("report.md", "allocations.csv", "rd_fits.png", "rate_tfqi.png", "rate_accuracy.png"):
+        assert (out / name).stat().st_size > 0
