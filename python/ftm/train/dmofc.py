@@ -112,16 +112,23 @@ def discrimination_loss(rec: "torch.Tensor", labels: "torch.Tensor", margin: flo
     """DIS (eq. 1): (the mean over classes of the largest anchor DIS, each anchor's DIS).
 
     An anchor's DIS is the mean of max(d(A, P) - d(A, N) + margin, 0) over
-    its positives P (A excluded) and negatives N in the batch.
+    its positives P (A excluded) and negatives N in the batch. The triplets
+    are formed class by class (S x S x O for a class of S samples and O
+    others), not as one B x B x B tensor: a tenth of the work for 8 x 16.
     """
     d = pairwise_mse(rec)
-    same = labels[:, None] == labels[None, :]
-    positive = same & ~torch.eye(len(labels), dtype=torch.bool)
-    triplets = positive[:, :, None] & ~same[:, None, :]  # [a, p, n]
-    hinge = torch.relu(d[:, :, None] - d[:, None, :] + margin)
-    counts = triplets.sum((1, 2))
-    per_anchor = torch.where(triplets, hinge, torch.zeros_like(hinge)).sum((1, 2)) / torch.clamp(counts, min=1)
-    hardest = [per_anchor[labels == c].max() for c in torch.unique(labels)]
+    per_anchor = torch.zeros(len(labels), dtype=rec.dtype)
+    hardest = []
+    for c in torch.unique(labels):
+        mine = labels == c
+        rows, others = torch.nonzero(mine).flatten(), torch.nonzero(~mine).flatten()
+        d_pos, d_neg = d[rows][:, rows], d[rows][:, others]  # S x S, S x O
+        hinge = torch.relu(d_pos[:, :, None] - d_neg[:, None, :] + margin)  # [a, p, n]
+        not_self = ~torch.eye(len(rows), dtype=torch.bool)[:, :, None]
+        count = max((len(rows) - 1) * len(others), 1)
+        dis = torch.where(not_self, hinge, torch.zeros_like(hinge)).sum((1, 2)) / count
+        per_anchor = per_anchor.index_put((rows,), dis)
+        hardest.append(dis.max())
     return torch.stack(hardest).mean(), per_anchor
 
 
