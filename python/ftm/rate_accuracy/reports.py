@@ -148,8 +148,24 @@ def _finite(v):
     return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
+def provenance(result: SweepResult) -> dict:
+    """What produced a sweep's reports: versions, revision, machine, settings, the labelled set, every model file."""
+    from datetime import datetime, timezone
+
+    from ftm._version import __version__
+    from ftm.ctc.provenance import git_revision, machine_info
+    from ftm.train.provenance import software_versions
+
+    models = [{"method": p.method, "setting": p.setting, "file": p.model, "sha256": p.model_sha256,
+               "train_seconds": p.train_seconds} for p in result.points if p.model]  # fmt: skip
+    return {"format": "ftm-rate-accuracy-provenance", "format_version": 1,
+            "written": datetime.now(timezone.utc).isoformat(timespec="seconds"), "ftm_version": __version__,
+            "git": git_revision(), "software": software_versions(), "machine": machine_info(), "config": result.config,
+            "labelled_set": result.labelled_set, "models": models}  # fmt: skip
+
+
 def write_reports(result: SweepResult, out_dir, bd_method: str = "pchip", plots: bool = True) -> List[Path]:
-    """table1.md, details.md, bd_rates.md, points.csv, results.json and (with ``plots``) the PNG plots."""
+    """table1.md, details.md, bd_rates.md, points.csv, results.json, provenance.json and (with ``plots``) the PNG plots."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -163,6 +179,7 @@ def write_reports(result: SweepResult, out_dir, bd_method: str = "pchip", plots:
         "results.json": json.dumps(_finite({**result.as_dict(), "bd_rates": {f: {f"{a}->{t}": v for (a, t), v in tab.items()}
                                                                                for f, tab in bd.items()}}), indent=1) + "\n",  # fmt: skip
     }
+    texts["provenance.json"] = json.dumps(_finite(provenance(result)), indent=1, default=str) + "\n"
     if any(p.method.startswith("dmofc-") for p in result.points):
         texts["fig2.md"] = "# Accuracy and mAP per information capacity and metric, seed 000 Fig. 2 layout\n\n" + format_fig2(result) + "\n"
     for name, text in texts.items():
