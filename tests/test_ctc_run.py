@@ -292,7 +292,7 @@ def _interrupt_while_encoding(proc, out, sig, hang, before=frozenset()):
         time.sleep(0.02)
     tree = workers + [pid for w in workers for pid in descendants(w)]
     sent = time.monotonic()
-    os.kill(proc.pid, sig)
+    _send(proc.pid, sig)
     limit = 15.0  # Ctrl-C: killed at once; a killed runner: its workers notice within a second
     while any(_alive(pid) for pid in tree):
         assert time.monotonic() - sent < limit, f"a worker or its encoder outlived the {signal.Signals(sig).name} by {limit:.0f} s"
@@ -300,6 +300,23 @@ def _interrupt_while_encoding(proc, out, sig, hang, before=frozenset()):
     proc.communicate(timeout=60)
     hang.unlink()
     return proc.returncode
+
+
+def _send(pid, sig):
+    """``sig`` to the runner; SIGINT to one of its threads other than the main one where the C library can.
+
+    The kernel may deliver a process-directed Ctrl-C to any thread; CPython
+    then only flags it for the main thread, which must not be sitting in an
+    untimed wait (a CI run once waited for the hung encoder that way).
+    """
+    if sig == signal.SIGINT:
+        import ctypes
+
+        others = [int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid]
+        libc = ctypes.CDLL(None, use_errno=True)
+        if others and hasattr(libc, "tgkill") and libc.tgkill(pid, others[0], int(sig)) == 0:
+            return
+    os.kill(pid, sig)
 
 
 def _command(pid):

@@ -36,6 +36,12 @@ __all__ = ["DaskExecutor", "Executor", "InlineExecutor", "LocalExecutor", "Worke
 
 Result = Tuple[Job, Dict[str, Any]]
 _PARENT_POLL_SECONDS = 1.0
+# The runner waits for results in slices of this length. A process-directed
+# SIGINT may be delivered to any of the runner's threads; CPython then only
+# flags it, and a main thread blocked in an untimed wait would see the flag
+# when the next job ends, which may be minutes away. Waking up regularly lets
+# Ctrl-C take effect within this time whichever thread the kernel chose.
+_SIGNAL_POLL_SECONDS = 0.2
 
 
 class Executor(abc.ABC):
@@ -110,7 +116,7 @@ class LocalExecutor(Executor):
         pending = {pool.submit(run_job, job, self.settings): job for job in jobs}
         try:
             while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, timeout=_SIGNAL_POLL_SECONDS, return_when=FIRST_COMPLETED)
                 for future in done:
                     job = pending.pop(future)
                     try:
