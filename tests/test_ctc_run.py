@@ -262,7 +262,14 @@ def _start(out, shared, ffmpeg):
     command = [sys.executable, "-m", "ftm.cli.ctc", "-c", TINY, "-o", str(out), f"--FeatureSetDir={shared}",
                "--QPs=12,22,32,42", "-j", "1", "--threads", "1", "--no-progress"]  # fmt: skip
     env = dict(os.environ, IMAGEIO_FFMPEG_EXE=str(ffmpeg))
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env)
+    # The runner must get Ctrl-C as a terminal gives it. A test run started in the background by a
+    # non-interactive shell (nohup ... &, some CI runners) ignores SIGINT, and an ignored signal stays
+    # ignored across exec: a handled one is reset to the default, which Python turns into KeyboardInterrupt.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _records_in(out):
@@ -295,7 +302,12 @@ def _interrupt_while_encoding(proc, out, sig, hang, before=frozenset()):
     _send(proc.pid, sig)
     limit = 15.0  # Ctrl-C: killed at once; a killed runner: its workers notice within a second
     while any(_alive(pid) for pid in tree):
-        assert time.monotonic() - sent < limit, f"a worker or its encoder outlived the {signal.Signals(sig).name} by {limit:.0f} s"
+        if time.monotonic() - sent >= limit:
+            left = {pid: (_state(pid), _command(pid)[:60]) for pid in tree if _alive(pid)}
+            runner = {"state": _state(proc.pid), "threads": _threads(proc.pid)}
+            proc.kill()
+            raise AssertionError(f"a worker or its encoder outlived the {signal.Signals(sig).name} by {limit:.0f} s: "
+                                 f"{left}; runner {runner}; its stderr: {proc.communicate()[1][-2000:]!r}")  # fmt: skip
         time.sleep(0.05)
     proc.communicate(timeout=60)
     hang.unlink()
@@ -307,7 +319,7 @@ def _send(pid, sig):
 
     The kernel may deliver a process-directed Ctrl-C to any thread; CPython
     then only flags it for the main thread, which must not be sitting in an
-    untimed wait (a CI run once waited for the hung encoder that way).
+    untimed wait (before the fix the runner then waited for the hung encoder).
     """
     if sig == signal.SIGINT:
         import ctypes
@@ -317,6 +329,32 @@ def _send(pid, sig):
         if others and hasattr(libc, "tgkill") and libc.tgkill(pid, others[0], int(sig)) == 0:
             return
     os.kill(pid, sig)
+
+
+def _state(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return {k: v.strip() for k, v in (line.split(":", 1) for line in f) if k in ("State", "SigBlk", "SigPnd", "ShdPnd", "SigCgt", "SigIgn")}
+    except OSError:
+        return None
+
+
+def _threads(pid):
+    try:
+        return {t: _state_of_thread(pid, t) for t in os.listdir(f"/proc/{pid}/task")}
+    except OSError:
+        return None
+
+
+def _state_of_thread(pid, tid):
+    try:
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f)
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            name = f.read().strip()
+        return (name, fields["State"].strip(), fields["SigBlk"].strip(), fields["SigPnd"].strip())
+    except (OSError, KeyError):
+        return None
 
 
 def _command(pid):
