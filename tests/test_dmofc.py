@@ -3,6 +3,7 @@ metric and its hardest-sample selection against a transcription, training for on
 command lines (ftm-train --codec dmofc, ftm-encode/-decode --Model) and the Fig. 2 report."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -72,7 +73,7 @@ def test_wrong_models_and_codings_are_refused(tmp_path):
     data = encode(vectors(), model).data
     with pytest.raises(BitstreamError, match="give the model it was coded with"):
         ftm.decode(data, model=other.path)
-    pro = str(__import__("pathlib").Path(__file__).parent.parent / "conformance" / "models" / "tiny_pro.safetensors")
+    pro = str(Path(__file__).parent.parent / "conformance" / "models" / "tiny_pro.safetensors")
     with pytest.raises(ConfigError, match="LatentCoding applies to DMOFC models"):
         ftm.encode_tensors({"emb": np.zeros((2, 16), np.float32)}, {"FeatureKind": "learned", "Model": pro, "LatentCoding": "cabac"})
     with pytest.raises(ConfigError, match="LatentCoding"):

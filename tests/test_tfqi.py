@@ -68,11 +68,12 @@ def test_the_oracle_searches_every_measured_pair_within_the_budget():
 def test_texture_coding_round_trips_grey_images_and_measures_their_mse():
     from ftm.errors import InputError
     from ftm.joint import code_texture
-    from ftm.joint.texture import pad_to_multiple
+    from ftm.kernels.pack import pack
 
     rng = np.random.default_rng(0)
     images = (rng.integers(0, 256, size=(3, 28, 28)) // 32 * 32).astype(np.uint8)  # odd size: padded to 32 x 32
-    assert pad_to_multiple(images).shape == (3, 32, 32) and (pad_to_multiple(images)[:, 28:, :28] == images[:, 27:28, :]).all()
+    frames, _ = pack(images[:, None])  # the frames code_texture codes
+    assert frames.shape == (3, 32, 32) and (frames[:, 28:, :28] == images[:, 27:28, :]).all()
     fine, coarse = code_texture(images, 12), code_texture(images, 42)
     assert fine.reconstruction.shape == images.shape and fine.reconstruction.dtype == np.uint8
     expected = np.mean((fine.reconstruction.astype(np.float64) - images) ** 2)

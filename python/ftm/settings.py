@@ -29,6 +29,7 @@ __all__ = [
     "describe_keys",
     "finite_float",
     "int_in",
+    "int_list",
     "integer",
     "optional_float",
     "parse_setting",
@@ -75,6 +76,17 @@ def int_in(lo: int, hi: int) -> Callable[[str], int]:
 
     parse.__doc__ = f"integer {lo}..{hi}"
     return parse
+
+
+def int_list(text: str) -> Tuple[int, ...]:
+    """comma-separated integers"""
+    try:
+        values = tuple(int(w) for w in text.split(",") if w.strip())
+    except ValueError:
+        raise ValueError(f"expected comma-separated integers, got {text!r}") from None
+    if not values:
+        raise ValueError("expected at least one value")
+    return values
 
 
 def integer(text: str) -> int:

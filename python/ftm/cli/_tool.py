@@ -16,12 +16,14 @@ No module outside ``ftm.cli`` parses arguments or exits the process.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Callable, List, Optional
 
 from ftm.errors import CodecError, ConfigError, FtmError
 
-__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_USAGE", "console", "run_tool", "set_torch_threads"]
+__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_USAGE", "check_overrides", "console", "report_parser", "run_tool",
+           "set_torch_threads"]  # fmt: skip
 
 EXIT_ERROR = 1  # the work failed: bad input, codec failure, checksum mismatch
 EXIT_USAGE = 2  # the command line or a config file is wrong
@@ -67,3 +69,23 @@ def set_torch_threads(threads: Optional[int]) -> None:
     from ftm.models.split import torch
 
     torch.set_num_threads(threads)
+
+
+def check_overrides(rest: List[str]) -> List[str]:
+    """The arguments argparse left over, each a ``--Key=Value`` setting; ConfigError naming the first that is not."""
+    bad = [a for a in rest if not a.startswith("--") or "=" not in a]
+    if bad:
+        raise ConfigError(f"unrecognized argument {bad[0]!r}; settings are given as --Key=Value")
+    return rest
+
+
+def report_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """The options of the tools that run an experiment from keys and write reports and plots to OutputDir."""
+    p = argparse.ArgumentParser(prog=prog, description=description,
+                                epilog="Any key can be given as --Key=Value; --help-keys lists them.")  # fmt: skip
+    p.add_argument("-c", "--config", action="append", default=[], metavar="FILE", help="config file (repeatable; later files win)")
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (OutputDir)")
+    p.add_argument("--help-keys", action="store_true", help="list every key and exit")
+    p.add_argument("--no-plots", action="store_true", help="write no PNG plot")
+    p.add_argument("--no-progress", action="store_true", help="print no progress")
+    return p

@@ -16,6 +16,7 @@ import argparse
 import sys
 from typing import List, Optional
 
+from ftm.cli._tool import check_overrides
 from ftm.errors import ConfigError
 
 PROG = "ftm-ctc"
@@ -42,9 +43,7 @@ def parser() -> argparse.ArgumentParser:
 def _load(args: argparse.Namespace, rest: List[str]):
     from ftm.ctc.config import load_ctc_config
 
-    bad = [a for a in rest if not a.startswith("--") or "=" not in a]
-    if bad:
-        raise ConfigError(f"unrecognized argument {bad[0]!r}; settings are given as --Key=Value")
+    check_overrides(rest)
     fields = {"output_dir": args.output} if args.output else {}
     return load_ctc_config(args.config, rest, **fields)
 

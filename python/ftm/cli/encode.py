@@ -17,6 +17,7 @@ import argparse
 import os
 from typing import List, Optional
 
+from ftm.cli._tool import check_overrides
 from ftm.errors import ConfigError
 from ftm._atomic import check_output_path
 from ftm.io import check_features_output, load_features, save_features, write_atomic
@@ -43,9 +44,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def resolve(args: argparse.Namespace, rest: List[str]) -> Config:
-    bad = [a for a in rest if not a.startswith("--") or "=" not in a]
-    if bad:
-        raise ConfigError(f"unrecognized argument {bad[0]!r}; settings are given as --Key=Value")
+    check_overrides(rest)
     # the short options are their keys given last: one parser, one message for a bad value
     short = [f"--{key}={value}" for key, value in (("InputFile", args.input), ("BitstreamFile", args.bitstream),
                                                    ("ReconFile", args.recon), ("QP", args.qp)) if value is not None]  # fmt: skip

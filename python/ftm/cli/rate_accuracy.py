@@ -14,20 +14,13 @@ from __future__ import annotations
 import argparse
 from typing import List, Optional
 
-from ftm.errors import ConfigError
+from ftm.cli._tool import check_overrides, report_parser
 
 PROG = "ftm-rate-accuracy"
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description="Compare vector codecs by rate and verification accuracy (seed 001).",
-                                epilog="Any sweep key can be given as --Key=Value; --help-keys lists them.")  # fmt: skip
-    p.add_argument("-c", "--config", action="append", default=[], metavar="FILE", help="config file (repeatable; later files win)")
-    p.add_argument("-o", "--output", metavar="DIR", help="output folder (OutputDir)")
-    p.add_argument("--help-keys", action="store_true", help="list every key and exit")
-    p.add_argument("--no-plots", action="store_true", help="write no PNG plot")
-    p.add_argument("--no-progress", action="store_true", help="print no progress")
-    return p
+    return report_parser(PROG, "Compare vector codecs by rate and verification accuracy (seed 001).")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -37,9 +30,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.help_keys:
         print(describe_sweep_keys())
         return 0
-    bad = [a for a in rest if not a.startswith("--") or "=" not in a]
-    if bad:
-        raise ConfigError(f"unrecognized argument {bad[0]!r}; settings are given as --Key=Value")
+    check_overrides(rest)
     cfg = load_sweep_config(args.config, rest + ([f"--OutputDir={args.output}"] if args.output else []))
     from ftm.rate_accuracy.reports import format_table1, write_reports
     from ftm.rate_accuracy.runner import run_sweep

@@ -19,6 +19,7 @@ import shlex
 import sys
 from typing import List, Optional
 
+from ftm.cli._tool import check_overrides
 from ftm.errors import ConfigError
 
 PROG = "ftm-train"
@@ -46,9 +47,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.help_keys:
         print(describe_train_keys())
         return 0
-    bad = [a for a in rest if not a.startswith("--") or "=" not in a]
-    if bad:
-        raise ConfigError(f"unrecognized argument {bad[0]!r}; settings are given as --Key=Value")
+    check_overrides(rest)
     named = (("LabelledSet", args.set), ("ModelFile", args.output), ("Method", args.codec), ("Metric", args.metric), ("IC", args.ic))
     short = [f"--{k}={v}" for k, v in named if v is not None]
     cfg = TrainConfig.load(args.config, rest + short)

@@ -8,20 +8,9 @@ from types import SimpleNamespace
 from typing import Any, Dict, Mapping, Sequence, Tuple
 
 from ftm.errors import ConfigError
-from ftm.settings import Key, describe_keys, int_in, plain_text, read_settings
+from ftm.settings import Key, describe_keys, int_in, int_list, plain_text, read_settings
 
 __all__ = ["JointConfig", "describe_joint_keys", "load_joint_config"]
-
-
-def _ints(text: str) -> Tuple[int, ...]:
-    """comma-separated integers"""
-    try:
-        values = tuple(int(w) for w in text.split(",") if w.strip())
-    except ValueError:
-        raise ValueError(f"expected comma-separated integers, got {text!r}") from None
-    if not values:
-        raise ValueError("expected at least one value")
-    return values
 
 
 def _weights(text: str) -> Tuple[float, ...]:
@@ -36,8 +25,8 @@ KEYS: Tuple[Key, ...] = (
     Key("ImageFolder", "image_folder", plain_text, "images in class sub-folders (empty: Fashion-MNIST's test images, Debian's dataset-fashion-mnist)"),
     Key("Images", "images", int_in(8, 10**7), "images taken, balanced over the classes"),
     Key("OutputDir", "output_dir", plain_text, "reports and plots (ftm-joint -o wins)"),
-    Key("TextureQPs", "texture_qps", _ints, "HEVC intra QPs of the texture (seed 003: 22, 27, 32, 37, 42, 47, 51)"),
-    Key("FeatureQPs", "feature_qps", _ints, "QPs of the feature's scalar quantizer (seed 003 eq. 1)"),
+    Key("TextureQPs", "texture_qps", int_list, "HEVC intra QPs of the texture (seed 003: 22, 27, 32, 37, 42, 47, 51)"),
+    Key("FeatureQPs", "feature_qps", int_list, "QPs of the feature's scalar quantizer (seed 003 eq. 1)"),
     Key("Weights", "weights", _weights, "w1 of TFQI (eq. 3), one allocation and one rate-TFQI curve each"),
     Key("Encoder", "encoder", plain_text, "the texture's video encoder back end (x265-ffmpeg, x265, hm)"),
     Key("Pairs", "pairs", int_in(2, 10**7), "verification pairs (LFW: 6000)"),

@@ -140,21 +140,12 @@ def _plots(result: JointResult, out: Path) -> List[Path]:
     return written
 
 
-def _finite(v):
-    """``v`` with every NaN or infinity, however deep, as None (JSON has neither)."""
-    if isinstance(v, dict):
-        return {k: _finite(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_finite(x) for x in v]
-    if isinstance(v, (float, np.floating)):
-        return float(v) if math.isfinite(v) else None
-    return v
-
-
 def write_reports(result: JointResult, out_dir, plots: bool = True) -> List[Path]:
+    from ftm.ctc.store import json_safe  # here: the ctc package is not needed to import the reports
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    payload = _finite({**result.as_dict(), "bd_rates": {str(k): v for k, v in bd_rates(result).items()}})
+    payload = json_safe({**result.as_dict(), "bd_rates": {str(k): v for k, v in bd_rates(result).items()}})
     texts = {"results.json": json.dumps(payload, indent=1, allow_nan=False) + "\n", "allocations.csv": _csv(result),
              "report.md": format_report(result) + "\n"}  # fmt: skip
     written = []

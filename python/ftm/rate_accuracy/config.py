@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from ftm.errors import ConfigError
-from ftm.settings import Key, choice_of, describe_keys, finite_float, int_in, optional_float, plain_text, read_settings
+from ftm.settings import Key, choice_of, describe_keys, finite_float, int_in, int_list, optional_float, plain_text, read_settings
 
 __all__ = ["METHOD_ORDER", "SweepConfig", "describe_sweep_keys", "load_sweep_config"]
 
@@ -32,20 +32,9 @@ def _methods(text: str) -> Tuple[str, ...]:
     return tuple(m for m in METHOD_ORDER if m in names)
 
 
-def _ints(text: str) -> Tuple[int, ...]:
-    """comma-separated integers"""
-    try:
-        values = tuple(int(w) for w in text.split(",") if w.strip())
-    except ValueError:
-        raise ValueError(f"expected comma-separated integers, got {text!r}") from None
-    if not values:
-        raise ValueError("expected at least one value")
-    return values
-
-
 def _ints_or_none(text: str) -> Tuple[int, ...]:
     """comma-separated integers, or nothing"""
-    return _ints(text) if text.strip() else ()
+    return int_list(text) if text.strip() else ()
 
 
 def _floats(text: str) -> Tuple[float, ...]:
@@ -60,7 +49,7 @@ KEYS: Tuple[Key, ...] = (
     Key("LabelledSet", "labelled_set", plain_text, "'default' (Fashion-MNIST through EfficientNet-Lite0, cached), an embedding-set folder or a labelled .npz"),
     Key("OutputDir", "output_dir", plain_text, "reports, plots, model files and streams (ftm-rate-accuracy -o wins)"),
     Key("Methods", "methods", _methods, "codecs to compare (Table 1's columns)"),
-    Key("SqQPs", "sq_qps", _ints, "SQ and SQ-E: the QPs (seed 001 eq. 7)"),
+    Key("SqQPs", "sq_qps", int_list, "SQ and SQ-E: the QPs (seed 001 eq. 7)"),
     Key("SqScale", "sq_scale", optional_float, "SQ and SQ-E: Normalization : scale factor (empty: 1 / max |x| of the train split)"),
     Key("ProLambdas", "pro_lambdas", _floats, "PRO: the lambdas of eq. 5; PRO-E pairs each with the next lower one (higher rate)"),
     Key("PqBitsPerDimension", "pq_bits", _floats, "PQ and OPQ: code bits per dimension (seed 001: 1, 2, 4, 8)"),
@@ -72,7 +61,7 @@ KEYS: Tuple[Key, ...] = (
     Key("LatentDims", "latent_dims", int_in(0, 1 << 20), "PRO: latent dimensions (0: D)"),
     Key("RClip", "r_clip", finite_float, "PRO: latent clipping threshold (seed 001: 20)"),
     Key("EnhancerHidden", "enhancer_hidden", int_in(0, 1 << 20), "PRO-E: enhancer width (0: the latent's)"),
-    Key("DmofcICs", "dmofc_ics", _ints, "DMOFC: information capacities in bytes (seed 000: 16, 32, 64, 128, 256)"),
+    Key("DmofcICs", "dmofc_ics", int_list, "DMOFC: information capacities in bytes (seed 000: 16, 32, 64, 128, 256)"),
     Key("DmofcEpochs", "dmofc_epochs", int_in(1, 100000), "DMOFC: training epochs (seed 000: 300)"),
     Key("DmofcIterations", "dmofc_iterations", int_in(1, 1 << 30), "DMOFC: batches of 8 classes x 16 samples per epoch (seed 000: 3125)"),
     Key("DmofcLearningRate", "dmofc_learning_rate", finite_float, "DMOFC: Adam's initial learning rate, cosine-annealed (seed 000: 1e-3)"),

@@ -139,15 +139,6 @@ def _csv(result: SweepResult) -> str:
     return buf.getvalue()
 
 
-def _finite(v):
-    """``v`` with every NaN or infinity, however deep, as None (JSON has neither)."""
-    if isinstance(v, dict):
-        return {k: _finite(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_finite(x) for x in v]
-    return None if isinstance(v, float) and not math.isfinite(v) else v
-
-
 def provenance(result: SweepResult) -> dict:
     """What produced a sweep's reports: versions, revision, machine, settings, the labelled set, every model file."""
     from datetime import datetime, timezone
@@ -166,6 +157,8 @@ def provenance(result: SweepResult) -> dict:
 
 def write_reports(result: SweepResult, out_dir, bd_method: str = "pchip", plots: bool = True) -> List[Path]:
     """table1.md, details.md, bd_rates.md, points.csv, results.json, provenance.json and (with ``plots``) the PNG plots."""
+    from ftm.ctc.store import json_safe  # here: the ctc package is not needed to import the reports
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -176,10 +169,10 @@ def write_reports(result: SweepResult, out_dir, bd_method: str = "pchip", plots:
         "bd_rates.md": "\n\n".join(f"# BD-rate (%) on verification {f}, {bd_method} interpolation\n\n{format_bd_rates(t)}"
                                    for f, t in bd.items()) + "\n",  # fmt: skip
         "points.csv": _csv(result),
-        "results.json": json.dumps(_finite({**result.as_dict(), "bd_rates": {f: {f"{a}->{t}": v for (a, t), v in tab.items()}
+        "results.json": json.dumps(json_safe({**result.as_dict(), "bd_rates": {f: {f"{a}->{t}": v for (a, t), v in tab.items()}
                                                                                for f, tab in bd.items()}}), indent=1) + "\n",  # fmt: skip
     }
-    texts["provenance.json"] = json.dumps(_finite(provenance(result)), indent=1, default=str) + "\n"
+    texts["provenance.json"] = json.dumps(json_safe(provenance(result)), indent=1, default=str) + "\n"
     if any(p.method.startswith("dmofc-") for p in result.points):
         texts["fig2.md"] = "# Accuracy and mAP per information capacity and metric, seed 000 Fig. 2 layout\n\n" + format_fig2(result) + "\n"
     for name, text in texts.items():

@@ -219,7 +219,7 @@ def run_sweep(cfg: SweepConfig, out_dir: Optional[str] = None, progress: bool = 
         metric = method.split("-", 1)[1]
         for ic in c.dmofc_ics:
             tc = s.train_config(method="dmofc", metric=metric, ic=ic, epochs=c.dmofc_epochs, iterations=c.dmofc_iterations,
-                                learning_rate=c.dmofc_learning_rate, margin=c.margin, origins={"epochs": "sweep", "learning_rate": "sweep"})  # fmt: skip
+                                learning_rate=c.dmofc_learning_rate, margin=c.margin)  # fmt: skip
             point, model = s.learned(method, f"IC {ic}", f"dmofc-{metric}-ic{ic}", tc)
             if ic in c.tsne_ics:
                 result.tsne[f"{method} IC {ic}"] = s.decoded

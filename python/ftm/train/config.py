@@ -49,9 +49,9 @@ _KEYS: Tuple[Tuple[Key, Tuple[str, ...]], ...] = (
     (Key("ModelFile", "model_file", plain_text, "the model file to write (.safetensors)"), ()),
     (Key("Seed", "seed", int_in(0, 2**31 - 1), "seed of the initial weights, batch order, noise and k-means"), ()),
     (Key("Threads", "threads", int_in(0, 1024), "torch and faiss CPU threads (0: their choice)"), ()),
-    (Key("Epochs", "epochs", int_in(1, 100000), "training epochs (seed 001: 40; DMOFC default 30, seed 000: 300)"), _GRADIENT),
+    (Key("Epochs", "epochs", int_in(1, 100000), "training epochs (unset: the method's, 40 as seed 001, DMOFC 30; seed 000: 300)"), _GRADIENT),
     (Key("BatchSize", "batch_size", int_in(1, 1 << 20), "vectors per batch (seed 001: 32)"), _NETWORKS),
-    (Key("LearningRate", "learning_rate", _positive_float, "Adam's learning rate (seed 001: 1e-4; DMOFC: 1e-3, cosine-annealed)"), _GRADIENT),
+    (Key("LearningRate", "learning_rate", _positive_float, "Adam's learning rate (unset: the method's, 1e-4 as seed 001, DMOFC 1e-3 cosine-annealed)"), _GRADIENT),
     (Key("Hidden", "hidden", int_in(0, 1 << 20), "width of the hidden layer (0: D)"), ("sq-e", "pro")),
     (Key("Lambda", "lam", _non_negative_float, "PRO: the rate weight of eq. 5"), ("pro",)),
     (Key("LatentDims", "latent_dims", int_in(0, 1 << 20), "PRO: latent dimensions (0: D)"), ("pro",)),
@@ -88,9 +88,9 @@ class TrainConfig:
     model_file: str = ""
     seed: int = 0
     threads: int = 0
-    epochs: int = 40
+    epochs: Optional[int] = None  # None: the method's (TrainSettings, DmofcSettings)
     batch_size: int = 32
-    learning_rate: float = 1e-4
+    learning_rate: Optional[float] = None
     hidden: int = 0
     lam: Optional[float] = None
     latent_dims: int = 0

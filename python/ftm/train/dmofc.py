@@ -40,9 +40,9 @@ from ftm.codecs.learned.dmofc import CLIP, LEVELS
 from ftm.errors import ConfigError
 from ftm.extract.embeddings import LabelledSet
 from ftm.train.layers import nn, torch
-from ftm.train.loop import FitResult, _bar, seeded
+from ftm.train.loop import FitResult, epoch_bar, seeded
 from ftm.train.methods import TrainedModel
-from ftm.train.networks import _linear, glorot_linear
+from ftm.train.networks import linear_weights, glorot_linear
 from ftm.train.provenance import model_header
 
 __all__ = ["DMOFC_METRICS", "DmofcNetwork", "DmofcSettings", "discrimination_loss", "train_dmofc"]
@@ -97,8 +97,8 @@ class DmofcNetwork(nn.Module):
 
     def weights(self) -> Dict[str, np.ndarray]:
         out: Dict[str, np.ndarray] = {}
-        _linear(out, "enc", self.enc)
-        _linear(out, "dec", self.dec)
+        linear_weights(out, "enc", self.enc)
+        linear_weights(out, "dec", self.dec)
         return out
 
 
@@ -158,7 +158,7 @@ def train_dmofc(data: LabelledSet, ic: int, settings: DmofcSettings) -> TrainedM
     optimizer = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings.epochs * settings.iterations)
     probe = next(class_balanced_batches(y, settings, np.random.default_rng(settings.seed + 1)))
-    result, bar, t0 = FitResult(), _bar(settings.epochs, f"DMOFC {settings.metric} IC={ic}", settings.progress), time.perf_counter()
+    result, bar, t0 = FitResult(), epoch_bar(settings.epochs, f"DMOFC {settings.metric} IC={ic}", settings.progress), time.perf_counter()
     try:
         for _ in range(settings.epochs):
             net.train()

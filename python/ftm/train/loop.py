@@ -22,7 +22,7 @@ from ftm._optional import require
 from ftm.errors import ConfigError
 from ftm.train.layers import nn, torch
 
-__all__ = ["FitResult", "TrainSettings", "fit", "seeded"]
+__all__ = ["FitResult", "TrainSettings", "epoch_bar", "fit", "seeded"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,8 @@ def seeded(seed: int) -> Iterator[None]:
         yield
 
 
-def _bar(total: int, desc: str, show: bool):
+def epoch_bar(total: int, desc: str, show: bool):
+    """A tqdm bar counting epochs on stderr, or None when ``show`` is false."""
     if not show:
         return None
     return require("tqdm", "The progress bar").tqdm(total=total, desc=desc, unit="epoch", file=sys.stderr, leave=True)
@@ -90,7 +91,7 @@ def fit(
     generator = torch.Generator().manual_seed(settings.seed)
     optimizer = torch.optim.Adam(module.parameters(), lr=settings.learning_rate)
     result = FitResult()
-    bar = _bar(settings.epochs, desc, settings.progress)
+    bar = epoch_bar(settings.epochs, desc, settings.progress)
     t0 = time.perf_counter()
     try:
         for _ in range(settings.epochs):

@@ -13,7 +13,7 @@ import numpy as np
 
 from ftm.train.layers import GDN, nn, torch
 
-__all__ = ["Enhancer", "ProNetwork", "SqEnhancer", "glorot_linear"]
+__all__ = ["Enhancer", "ProNetwork", "SqEnhancer", "glorot_linear", "linear_weights"]
 
 
 def glorot_linear(n_in: int, n_out: int) -> "nn.Linear":
@@ -23,7 +23,8 @@ def glorot_linear(n_in: int, n_out: int) -> "nn.Linear":
     return layer
 
 
-def _linear(out: Dict[str, np.ndarray], name: str, layer: "nn.Linear") -> None:
+def linear_weights(out: Dict[str, np.ndarray], name: str, layer: "nn.Linear") -> None:
+    """``layer``'s weight and bias into ``out`` as float32, under the model-file names ``name.weight``, ``name.bias``."""
     out[f"{name}.weight"] = layer.weight.detach().numpy().astype(np.float32)
     out[f"{name}.bias"] = layer.bias.detach().numpy().astype(np.float32)
 
@@ -62,12 +63,12 @@ class ProNetwork(nn.Module):
 
     def weights(self) -> Dict[str, np.ndarray]:
         out: Dict[str, np.ndarray] = {}
-        _linear(out, "enc.fc1", self.enc_fc1)
+        linear_weights(out, "enc.fc1", self.enc_fc1)
         _gdn(out, "enc.gdn", self.enc_gdn)
-        _linear(out, "enc.fc2", self.enc_fc2)
-        _linear(out, "dec.fc1", self.dec_fc1)
+        linear_weights(out, "enc.fc2", self.enc_fc2)
+        linear_weights(out, "dec.fc1", self.dec_fc1)
         _gdn(out, "dec.igdn", self.dec_igdn)
-        _linear(out, "dec.fc2", self.dec_fc2)
+        linear_weights(out, "dec.fc2", self.dec_fc2)
         return out
 
 
@@ -83,9 +84,9 @@ class Enhancer(nn.Module):
 
     def weights(self) -> Dict[str, np.ndarray]:
         out: Dict[str, np.ndarray] = {}
-        _linear(out, "enh.fc1", self.fc1)
+        linear_weights(out, "enh.fc1", self.fc1)
         _gdn(out, "enh.gdn", self.gdn)
-        _linear(out, "enh.fc2", self.fc2)
+        linear_weights(out, "enh.fc2", self.fc2)
         return out
 
 
@@ -101,7 +102,7 @@ class SqEnhancer(nn.Module):
 
     def weights(self) -> Dict[str, np.ndarray]:
         out: Dict[str, np.ndarray] = {}
-        _linear(out, "fc1", self.fc1)
+        linear_weights(out, "fc1", self.fc1)
         _gdn(out, "gdn", self.gdn)
-        _linear(out, "fc2", self.fc2)
+        linear_weights(out, "fc2", self.fc2)
         return out

@@ -48,13 +48,13 @@ def train_model(cfg, data: LabelledSet, progress: bool = True):
     if cfg.method == "dmofc":
         from ftm.train.dmofc import DmofcSettings, train_dmofc
 
-        defaults = DmofcSettings()  # seed 000's learning rate and epochs fit for this machine, unless set
-        settings = DmofcSettings(cfg.metric, cfg.epochs if "epochs" in cfg.origins else defaults.epochs, cfg.iterations,
-                                 cfg.classes_per_batch, cfg.samples_per_class,
-                                 cfg.learning_rate if "learning_rate" in cfg.origins else defaults.learning_rate,
-                                 cfg.margin, cfg.seed, progress)  # fmt: skip
+        d = DmofcSettings()
+        settings = DmofcSettings(cfg.metric, _given(cfg.epochs, d.epochs), cfg.iterations, cfg.classes_per_batch,
+                                 cfg.samples_per_class, _given(cfg.learning_rate, d.learning_rate), cfg.margin, cfg.seed,
+                                 progress)  # fmt: skip
         return train_dmofc(data, cfg.ic, settings)
-    settings = TrainSettings(cfg.epochs, cfg.batch_size, cfg.learning_rate, cfg.seed, progress)
+    d = TrainSettings()
+    settings = TrainSettings(_given(cfg.epochs, d.epochs), cfg.batch_size, _given(cfg.learning_rate, d.learning_rate), cfg.seed, progress)
     if cfg.method == "pro":
         return train_pro(data, cfg.lam, settings, cfg.hidden or None, cfg.latent_dims or None, cfg.r_clip)
     if cfg.method == "pro-e":
@@ -65,6 +65,11 @@ def train_model(cfg, data: LabelledSet, progress: bool = True):
         scale = float(np.float32(cfg.scale)) if cfg.scale is not None else default_scale(data)
     quantizer = {"qp": cfg.qp, "normalization": cfg.normalization, "scale": scale, "reconstruction": cfg.reconstruction}
     return train_sq_e(data, quantizer, settings, cfg.hidden or None)
+
+
+def _given(value, default):
+    """A setting the user gave, else the method's default."""
+    return default if value is None else value
 
 
 def train_to_file(cfg, data: LabelledSet, path: str, progress: bool = True, command: Optional[str] = None) -> Tuple[ModelFile, object]:
