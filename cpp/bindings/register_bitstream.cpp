@@ -85,11 +85,13 @@ void register_bitstream(py::module_& m) {
   py::enum_<FeatureKind>(m, "FeatureKind")
       .value("MAP", FeatureKind::kMap)
       .value("VECTOR", FeatureKind::kVector)
-      .value("LEARNED", FeatureKind::kLearned);
+      .value("LEARNED", FeatureKind::kLearned)
+      .value("IMAGE", FeatureKind::kImage);
   py::enum_<SourceDtype>(m, "SourceDtype")
       .value("FLOAT16", SourceDtype::kFloat16)
       .value("FLOAT32", SourceDtype::kFloat32)
-      .value("FLOAT64", SourceDtype::kFloat64);
+      .value("FLOAT64", SourceDtype::kFloat64)
+      .value("UINT8", SourceDtype::kUint8);
   py::enum_<PackMode>(m, "PackMode").value("CHANNEL", PackMode::kChannel).value("TILED", PackMode::kTiled);
 
   py::class_<LogQuantBox>(m, "LogQuantBox")
@@ -133,6 +135,18 @@ void register_bitstream(py::module_& m) {
       .def_property(
           "payload", [](const VideoBox& v) { return to_bytes(v.payload); },
           [](VideoBox& v, const py::bytes& b) { v.payload = from_bytes(b); });
+  // colour_transform and codec_id as the integers of the syntax (SPEC.md 3.16); validation checks their range
+  py::class_<TextureBox>(m, "TextureBox")
+      .def(py::init<>())
+      .def_readwrite("colour_transform", &TextureBox::colour_transform)
+      .def_property(
+          "codec_id", [](const TextureBox& t) { return static_cast<int>(t.codec_id); },
+          [](TextureBox& t, std::uint8_t id) { t.codec_id = static_cast<VideoCodec>(id); })
+      .def_readwrite("qp", &TextureBox::qp)
+      .def_readwrite("encoder_id", &TextureBox::encoder_id)
+      .def_property(
+          "payload", [](const TextureBox& t) { return to_bytes(t.payload); },
+          [](TextureBox& t, const py::bytes& b) { t.payload = from_bytes(b); });
   py::class_<ScalarQuantBox>(m, "ScalarQuantBox")
       .def(py::init<>())
       .def_readwrite("qp", &ScalarQuantBox::qp)
@@ -162,6 +176,7 @@ void register_bitstream(py::module_& m) {
       .def_readwrite("pack", &TensorRecord::pack)
       .def_readwrite("hevc", &TensorRecord::hevc)
       .def_readwrite("video", &TensorRecord::video)
+      .def_readwrite("texture", &TensorRecord::texture)
       .def_readwrite("scalar_quant", &TensorRecord::scalar_quant)
       .def_readwrite("learned_model", &TensorRecord::learned_model)
       .def_readwrite("latent", &TensorRecord::latent)

@@ -106,13 +106,14 @@ void parse_tens(Reader& in, TensorRecord& r) {
   const auto name = in.bytes("name", len);
   r.name.assign(name.begin(), name.end());
   const std::uint32_t kind = in.u8("feature_kind");
-  if (kind > 2) in.error("feature_kind", str(kind) + " outside [0, 2]");
+  if (kind > 3) in.error("feature_kind", str(kind) + " outside [0, 3]");
   r.kind = static_cast<FeatureKind>(kind);
   const std::uint32_t dtype = in.u8("source_dtype");
-  if (dtype > 2) in.error("source_dtype", str(dtype) + " outside [0, 2]");
+  if (dtype > 3) in.error("source_dtype", str(dtype) + " outside [0, 3]");
   r.source_dtype = static_cast<SourceDtype>(dtype);
   const std::uint32_t nd = in.u8("num_dims");
-  if (nd != (kind == 0 ? 4u : 2u)) in.error("num_dims", str(nd) + ", expected " + (kind == 0 ? "4" : "2"));
+  const bool four = r.kind == FeatureKind::kMap || r.kind == FeatureKind::kImage;  // N, C, H, W
+  if (nd != (four ? 4u : 2u)) in.error("num_dims", str(nd) + ", expected " + (four ? "4" : "2"));
   for (std::uint32_t i = 0; i < nd; ++i) r.dims.push_back(in.u32("dim"));
 }
 
@@ -179,6 +180,16 @@ void parse_vidc(Reader& in, TensorRecord& r) {
   r.video = std::move(v);
 }
 
+void parse_txtr(Reader& in, TensorRecord& r) {
+  TextureBox t;
+  t.colour_transform = static_cast<std::uint8_t>(in.u8("colour_transform"));
+  t.codec_id = static_cast<VideoCodec>(in.u8("codec_id"));  // any byte: the validation names a reserved one
+  t.qp = static_cast<std::int8_t>(in.i8("qp"));
+  t.encoder_id = static_cast<std::uint8_t>(in.u8("encoder_id"));
+  t.payload = in.bytes("texture_payload", in.left());
+  r.texture = std::move(t);
+}
+
 void parse_qscl(Reader& in, TensorRecord& r) {
   ScalarQuantBox q;
   q.qp = static_cast<std::int8_t>(in.i8("qp"));
@@ -241,6 +252,8 @@ int critical_rank(std::uint32_t t, FeatureKind kind) {
     if (t == kQscl) return 1;
     if (t == kNorm) return 2;
     if (t == kCabc) return 3;
+  } else if (kind == FeatureKind::kImage) {
+    if (t == kTxtr) return 1;
   } else {
     if (t == kLmod) return 1;
     if (t == kQscl || t == kLatn || t == kPqcd) return 2;
@@ -310,8 +323,8 @@ Stream parse_stream(const std::uint8_t* data, std::size_t size, std::vector<Synt
       } else {
         const int rank = critical_rank(type, r.kind);
         if (rank < 0) {
-          static const char* kKinds[] = {"feature map", "feature vector", "learned record"};
-          in.error("box_type", "unknown or misplaced critical box for a " + std::string(kKinds[static_cast<int>(r.kind)]));
+          static const char* kKinds[] = {"a feature map", "a feature vector", "a learned record", "an image record"};
+          in.error("box_type", "unknown or misplaced critical box for " + std::string(kKinds[static_cast<int>(r.kind)]));
         }
         if (rank <= last_rank) in.error("box_type", "out of order or repeated");
         last_rank = rank;
@@ -320,6 +333,7 @@ Stream parse_stream(const std::uint8_t* data, std::size_t size, std::vector<Synt
         else if (type == kPack) parse_pack(in, r);
         else if (type == kHevc) parse_hevc(in, r);
         else if (type == kVidc) parse_vidc(in, r);
+        else if (type == kTxtr) parse_txtr(in, r);
         else if (type == kQscl) parse_qscl(in, r);
         else if (type == kNorm) parse_norm(in, r);
         else if (type == kCabc) r.cabac = in.bytes("level_payload", in.left());

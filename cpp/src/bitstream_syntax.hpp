@@ -27,6 +27,7 @@ inline constexpr std::uint32_t kTens = fourcc("TENS"), kQlog = fourcc("QLOG"), k
                                kNorm = fourcc("NORM"), kCabc = fourcc("CABC"), kHash = fourcc("hash"),
                                kInfo = fourcc("info"), kFend = fourcc("FEND");
 inline constexpr std::uint32_t kLmod = fourcc("LMOD"), kLatn = fourcc("LATN"), kPqcd = fourcc("PQCD");
+inline constexpr std::uint32_t kTxtr = fourcc("TXTR");
 inline constexpr std::uint8_t kMagic[4] = {0x46, 0x54, 0x4D, 0x1A};
 
 // The type of a box from its four characters (any four bytes).

@@ -51,17 +51,23 @@ void validate_header(const Where& w, const TensorRecord& r) {
   if (r.name.size() > kMaxNameLength) fail(w, "name_length", str(r.name.size()) + " exceeds 255");
   if (r.name.find('\0') != std::string::npos) fail(w, "name", "contains a zero byte");
   if (!valid_utf8(r.name)) fail(w, "name", "is not valid UTF-8");
-  check_range(w, "feature_kind", static_cast<int>(r.kind), 0, 2);
-  check_range(w, "source_dtype", static_cast<int>(r.source_dtype), 0, 2);
-  const std::size_t want = r.kind == FeatureKind::kMap ? 4 : 2;
+  check_range(w, "feature_kind", static_cast<int>(r.kind), 0, 3);
+  check_range(w, "source_dtype", static_cast<int>(r.source_dtype), 0, 3);
+  const bool image = r.kind == FeatureKind::kImage;
+  if (image && r.source_dtype != SourceDtype::kUint8)
+    fail(w, "source_dtype", str(static_cast<int>(r.source_dtype)) + ": an image record's source_dtype is 3 (uint8)");
+  if (!image && r.source_dtype == SourceDtype::kUint8) fail(w, "source_dtype", "3 (uint8) is for image records (feature_kind 3) only");
+  const std::size_t want = r.kind == FeatureKind::kMap || image ? 4 : 2;
   if (r.dims.size() != want) fail(w, "num_dims", str(r.dims.size()) + ", expected " + str(want));
   std::uint64_t count = 1;
   for (std::size_t i = 0; i < r.dims.size(); ++i) {
     if (r.kind == FeatureKind::kMap && r.dims[i] == 0) fail(w, "dim[" + str(i) + "]", "must be >= 1 for a feature map");
+    if (image && r.dims[i] == 0) fail(w, "dim[" + str(i) + "]", "must be >= 1 for an image");
     count = r.dims[i] == 0 ? 0 : (count > kMaxTensorElements ? count : count * r.dims[i]);
   }
   if (count > kMaxTensorElements) fail(w, "dim", "tensor has more than 2^31 elements");
   if (r.kind == FeatureKind::kLearned && r.dims[1] == 0) fail(w, "dim[1]", "must be >= 1 for a learned record");
+  if (image && r.dims[1] != 1 && r.dims[1] != 3) fail(w, "dim[1]", "C = " + str(r.dims[1]) + ": an image has 1 (grey) or 3 (RGB) channels");
 }
 
 // SPEC.md 3.6: the codecs a VIDC box carries, with the chroma formats, bit depths and QPs each allows.
@@ -158,6 +164,22 @@ void validate_map(Where w, const TensorRecord& r) {
   check_range(w, "coded_bit_depth", h.coded_bit_depth, quant_bit_depth(r), kMaxBits);
   check_range(w, "qp", h.qp, -6 * (h.coded_bit_depth - 8), 51);
   if (h.payload.empty()) fail(w, "hevc_payload", "is empty");
+}
+
+// SPEC.md 3.16: an image record's one payload box, HEVC pictures whose colour_transform says C.
+void validate_image(Where w, const TensorRecord& r) {
+  if (r.log_quant || r.minmax_quant || r.pack || r.hevc || r.video || r.scalar_quant || r.norms || r.cabac)
+    fail(w, "", "an image record carries no QLOG, QMMX, PACK, HEVC, VIDC, QSCL, NORM or CABC box");
+  w.box = "TXTR";
+  if (!r.texture) fail(w, "", "missing");
+  const auto& t = *r.texture;
+  check_range(w, "colour_transform", t.colour_transform, 0, 1);
+  const std::uint32_t channels = t.colour_transform == 0 ? 1 : 3;
+  if (r.dims[1] != channels)
+    fail(w, "colour_transform", str(t.colour_transform) + " with C = " + str(r.dims[1]) + ": 0 codes C = 1 (grey), 1 codes C = 3 (RGB)");
+  check_range(w, "codec_id", static_cast<int>(t.codec_id), 0, 0);
+  check_range(w, "qp", t.qp, 0, 51);
+  if (t.payload.empty()) fail(w, "texture_payload", "is empty");
 }
 
 void validate_vector(Where w, const TensorRecord& r) {
@@ -266,8 +288,10 @@ void validate_record(const Where& w, const TensorRecord& r) {
   validate_header(w, r);
   if (r.kind != FeatureKind::kLearned && (r.learned_model || r.latent || r.product_codes))
     fail(w, "", "only a learned record carries LMOD, LATN or PQCD boxes");
+  if (r.kind != FeatureKind::kImage && r.texture) fail(w, "", "only an image record carries a TXTR box");
   if (r.kind == FeatureKind::kMap) validate_map(w, r);
   else if (r.kind == FeatureKind::kLearned) validate_learned(w, r);
+  else if (r.kind == FeatureKind::kImage) validate_image(w, r);
   else validate_vector(w, r);
   if (r.info && !valid_utf8(*r.info)) {
     Where h = w;

@@ -116,6 +116,15 @@ void write_record(Writer& w, const TensorRecord& r) {
     w.bytes(r.video->payload.data(), r.video->payload.size());
     w.end_box(box);
   }
+  if (r.texture) {
+    box = w.begin_box(kTxtr);
+    w.u8(r.texture->colour_transform);
+    w.u8(static_cast<std::uint32_t>(r.texture->codec_id));
+    w.u8(static_cast<std::uint8_t>(r.texture->qp));
+    w.u8(r.texture->encoder_id);
+    w.bytes(r.texture->payload.data(), r.texture->payload.size());
+    w.end_box(box);
+  }
   write_learned_boxes(w, r);
   if (r.scalar_quant) {
     box = w.begin_box(kQscl);

@@ -27,8 +27,10 @@ constexpr std::size_t kMaxNameLength = 255;
 constexpr std::uint64_t kMaxTensorElements = std::uint64_t{1} << 31;
 constexpr std::uint8_t kNoChannelAxis = 255;
 
-enum class FeatureKind : std::uint8_t { kMap = 0, kVector = 1, kLearned = 2 };
-enum class SourceDtype : std::uint8_t { kFloat16 = 0, kFloat32 = 1, kFloat64 = 2 };
+// kImage: an image's samples coded as pictures (seed 003's texture), N x C x H x W uint8.
+enum class FeatureKind : std::uint8_t { kMap = 0, kVector = 1, kLearned = 2, kImage = 3 };
+// kUint8 is the source dtype of image records, and only of them.
+enum class SourceDtype : std::uint8_t { kFloat16 = 0, kFloat32 = 1, kFloat64 = 2, kUint8 = 3 };
 
 struct LogQuantBox {  // 'QLOG'
   std::uint8_t bit_depth = 8;
@@ -65,6 +67,16 @@ struct VideoBox {  // 'VIDC'
   VideoCodec codec_id = VideoCodec::kVvc;
   ChromaFormat chroma_format_idc = ChromaFormat::k400;
   std::uint8_t coded_bit_depth = 8;
+  std::int8_t qp = 0;
+  std::uint8_t encoder_id = 255;
+  std::vector<std::uint8_t> payload;
+};
+
+// An image record's pictures (SPEC.md 3.16): colour_transform 0 is grey
+// (C = 1, 4:0:0), 1 is RGB (C = 3) coded as 4:2:0 full-range YCbCr.
+struct TextureBox {  // 'TXTR'
+  std::uint8_t colour_transform = 0;
+  VideoCodec codec_id = VideoCodec::kHevc;  // only HEVC in this version
   std::int8_t qp = 0;
   std::uint8_t encoder_id = 255;
   std::vector<std::uint8_t> payload;
@@ -122,6 +134,7 @@ struct TensorRecord {
   std::optional<PackBox> pack;
   std::optional<HevcBox> hevc;
   std::optional<VideoBox> video;  // instead of hevc, for the other codecs and 4:2:0 carriers
+  std::optional<TextureBox> texture;  // the one payload box of an image record
   std::optional<ScalarQuantBox> scalar_quant;
   std::optional<std::vector<float>> norms;
   std::optional<std::vector<std::uint8_t>> cabac;
@@ -133,7 +146,7 @@ struct TensorRecord {
   std::vector<AncillaryBox> unknown_ancillary;
 
   std::uint64_t element_count() const;
-  // Frame geometry of a feature map record; throws BitstreamError when the
+  // Frame geometry of a feature map record (not of an image record); throws BitstreamError when the
   // record has no valid packing.
   PackGeometry geometry() const;
 };

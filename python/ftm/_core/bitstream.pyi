@@ -11,6 +11,7 @@ class FeatureKind:
     MAP: FeatureKind
     VECTOR: FeatureKind
     LEARNED: FeatureKind
+    IMAGE: FeatureKind
 
 class LearnedMethod:
     SQ_E: LearnedMethod
@@ -25,6 +26,7 @@ class SourceDtype:
     FLOAT16: SourceDtype
     FLOAT32: SourceDtype
     FLOAT64: SourceDtype
+    UINT8: SourceDtype  # image records only
 
 class PackMode:
     CHANNEL: PackMode
@@ -62,6 +64,14 @@ class VideoBox:
     codec_id: int  # 0 HEVC (4:2:0 only), 1 VVC, 2 AVS2
     chroma_format_idc: int  # 0: 4:0:0; 1: 4:2:0, the luma plane carries the frames
     coded_bit_depth: int
+    qp: int
+    encoder_id: int
+    payload: bytes
+    def __init__(self) -> None: ...
+
+class TextureBox:
+    colour_transform: int  # 0: grey (C = 1, 4:0:0); 1: RGB (C = 3) as 4:2:0 full-range YCbCr
+    codec_id: int  # 0 HEVC (the only one in this version)
     qp: int
     encoder_id: int
     payload: bytes
@@ -106,6 +116,7 @@ class TensorRecord:
     pack: Optional[PackBox]
     hevc: Optional[HevcBox]
     video: Optional[VideoBox]
+    texture: Optional[TextureBox]
     scalar_quant: Optional[ScalarQuantBox]
     learned_model: Optional[LearnedModelBox]
     latent: Optional[LatentBox]
