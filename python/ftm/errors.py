@@ -119,3 +119,7 @@ class FolderBusyError(FtmError, OSError):
 
 class WorkerLost(FtmError, RuntimeError):
     """The process or cluster worker running a job went away before the job finished."""
+
+
+class JobsFailedError(FtmError, RuntimeError):
+    """Jobs of a run failed; their records (kept for a rerun to retry) say why."""

@@ -25,6 +25,7 @@ import warnings
 from typing import Dict, Type
 
 from ftm._core import bitstream as container
+from ftm.codecs.images import ImageCodec
 from ftm.codecs.learned import LearnedCodec
 from ftm.codecs.options import DecodeOptions
 from ftm.codecs.sq_vectors import VectorCodec
@@ -34,7 +35,7 @@ from ftm.errors import BitstreamError, ConfigError
 
 __all__ = ["CODECS", "CodedTensor", "DecodeOptions", "DecodedTensor", "TensorCodec", "codec_for_kind", "codec_named"]
 
-CODECS: Dict[str, Type[TensorCodec]] = {cls.name: cls for cls in (MapCodec, VectorCodec, LearnedCodec)}
+CODECS: Dict[str, Type[TensorCodec]] = {cls.name: cls for cls in (MapCodec, VectorCodec, LearnedCodec, ImageCodec)}
 
 
 def codec_named(name: str) -> Type[TensorCodec]:

@@ -92,6 +92,8 @@ class TensorCodec(abc.ABC):
     # output): the codes are then the only normative part, and their MD5 the only one checked.
     exact_features: ClassVar[bool] = True
     progress_unit: ClassVar[str] = "tensor"  # what encode_batch's progress counts
+    # The dtypes of the tensors it codes (uint8 for images; floats for features)
+    source_dtypes: ClassVar[Tuple[np.dtype, ...]] = tuple(np.dtype(t) for t in (np.float16, np.float32, np.float64))
 
     @classmethod
     @abc.abstractmethod
@@ -112,7 +114,7 @@ class TensorCodec(abc.ABC):
     def encode(
         self, x: np.ndarray, record: "container.TensorRecord", progress: Optional[Callable[[int, int], None]] = None
     ) -> CodedTensor:
-        """Code ``x`` (checked: ``ndim`` dimensions, float) into ``record``'s payload boxes.
+        """Code ``x`` (checked: ``ndim`` dimensions, one of ``source_dtypes``) into ``record``'s payload boxes.
 
         ``progress(done, total)`` hears how far a long encode is (in frames
         for video codecs), when the codec can tell.

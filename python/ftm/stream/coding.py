@@ -36,6 +36,7 @@ __all__ = [
     "decode_all",
     "encode",
     "encode_tensors",
+    "join_streams",
     "record_bytes",
     "resolve_config",
     "tensor_names",
@@ -57,7 +58,7 @@ class TensorReport:
     num_frames: int
     frame_shape: Tuple[int, int]
     record_bytes: int  # every byte of the tensor's record
-    original_bytes: int  # the tensor as float32
+    original_bytes: int  # the tensor as float32 (an image: as 8-bit samples)
     frames_psnr: float
     mse: float
     max_error: float
@@ -163,7 +164,7 @@ def encode_tensors(features: FeaturesLike, config: ConfigLike = None, progress: 
     tensors = _named(features)
     codec = codec_named(cfg.feature_kind).for_encoding(cfg)
     info = _info(cfg, codec) if codec.carries_info else None
-    arrays = {name: source_tensor(x, name, codec.ndim, codec.layout) for name, x in tensors.items()}
+    arrays = {name: source_tensor(x, name, codec.ndim, codec.layout, codec.source_dtypes) for name, x in tensors.items()}
     records = {name: new_record(a, name, codec.kind) for name, a in arrays.items()}
     t0 = time.perf_counter()
     with _progress_bar(codec.progress_unit, progress) as report:
@@ -187,7 +188,7 @@ def encode_tensors(features: FeaturesLike, config: ConfigLike = None, progress: 
                 num_frames=result.num_frames,
                 frame_shape=result.frame_shape,
                 record_bytes=record_bytes(record),
-                original_bytes=int(a.size) * 4,
+                original_bytes=int(a.size) * (1 if a.dtype == np.uint8 else 4),  # images as 8-bit samples, features as float32
                 frames_psnr=result.frames_psnr,
                 mse=mse,
                 max_error=max_error,
@@ -258,6 +259,18 @@ class RecordDecoder:
         return out
 
 
+def join_streams(streams: Sequence[bytes]) -> bytes:
+    """One stream of the records of ``streams``, in order: an image and its feature (seed 003) travel together.
+
+    Records keep their bytes; their names must differ (the container checks it).
+    """
+    if not streams:
+        raise InputError("no stream to join")
+    joined = container.Stream()
+    joined.tensors = [record for data in streams for record in container.parse_stream(bytes(data)).tensors]
+    return bytes(container.write_stream(joined))
+
+
 def tensor_names(data: bytes) -> List[str]:
     """The names of a stream's tensors, in order (the whole container is parsed and checked)."""
     return [record.name for record in container.parse_stream(bytes(data)).tensors]
@@ -278,7 +291,7 @@ def decode_all(
     vtm_dir: Optional[str] = None,
     model: Optional[str] = None,
 ) -> Dict[str, np.ndarray]:
-    """Every tensor of a .ftm stream, by name, as float32.
+    """Every tensor of a .ftm stream, by name: features as float32, images (image records) as uint8.
 
     ``decoder``, ``hm_dir`` and ``vtm_dir`` choose the video decoder of
     feature-map records; ``model`` is the model file of learned records. With

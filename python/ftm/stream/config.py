@@ -33,10 +33,13 @@ _COMMON_KEYS: Tuple[Key, ...] = (
     Key("BitstreamFile", "bitstream_file", plain_text, "the .ftm stream to write"),
     Key("ReconFile", "recon_file", plain_text, "where to write the decoded features (empty: not written)"),
     Key("SummaryFile", "summary_file", plain_text, "JSON summary (empty: the bitstream path with .json)"),
-    Key("FeatureKind", "feature_kind", choice_of(*CODECS), "N x C x H x W feature maps, N x D feature vectors, or vectors through a learned model"),
+    Key("FeatureKind", "feature_kind", choice_of(*CODECS), "N x C x H x W feature maps, N x D feature vectors, vectors through a learned model, or N x C x H x W uint8 images (HEVC intra)"),
     # The range depends on the codec (and for video on BitDepth): each codec's check_config says it, in one wording.
     Key("QP", "qp", integer, "quantization parameter (video codecs: -6*(BitDepth - 8)..51; vectors: -48..63)"),
 )
+
+
+_VIDEO_KINDS = ("map", "image")  # the kinds whose payload a video back end codes
 
 
 def _scoped_keys() -> Tuple[Tuple[Key, ...], Dict[str, Callable[[Any], bool]], Dict[str, str]]:
@@ -57,7 +60,7 @@ def _scoped_keys() -> Tuple[Tuple[Key, ...], Dict[str, Callable[[Any], bool]], D
     for role, registry in (("encoder", ENCODERS), ("decoder", DECODERS)):
         for backend in registry.values():
             for key in backend.keys:
-                add(key, lambda cfg, r=role, n=backend.name: cfg.feature_kind == "map" and getattr(cfg, r) == n,
+                add(key, lambda cfg, r=role, n=backend.name: cfg.feature_kind in _VIDEO_KINDS and getattr(cfg, r) == n,
                     f"{role.capitalize()} : {backend.name}")  # fmt: skip
     tests = {f: (lambda cfg, ts=tuple(t): any(test(cfg) for test in ts)) for f, t in applies.items()}
     return tuple(keys), tests, {f: " or ".join(dict.fromkeys(t)) for f, t in scope.items()}
@@ -125,7 +128,8 @@ class Config:
         for name, test in _APPLIES.items():
             if test(self) or getattr(self, name) == _DEFAULT_VALUES[name]:
                 continue
-            here = f"a FeatureKind : {self.feature_kind}" if self.feature_kind != "map" else f"FeatureKind : map with Encoder : {self.encoder}, Decoder : {self.decoder}"
+            here = (f"FeatureKind : {self.feature_kind} with Encoder : {self.encoder}, Decoder : {self.decoder}"
+                    if self.feature_kind in _VIDEO_KINDS else f"a FeatureKind : {self.feature_kind}")  # fmt: skip
             raise ConfigError(
                 f"{self.at(name)}{_NAME_OF_FIELD[name]} applies to {_SCOPE[name]}, not to {here} run; "
                 "remove it or change what it depends on"

@@ -13,13 +13,15 @@ import numpy as np
 from ftm._core import bitstream as container
 from ftm.errors import InputError
 
-__all__ = ["SOURCE_DTYPES", "md5", "source_tensor", "new_record", "hash_box", "record_bytes", "reconstruction_error"]
+__all__ = ["FLOAT_DTYPES", "SOURCE_DTYPES", "md5", "source_tensor", "new_record", "hash_box", "record_bytes", "reconstruction_error"]
 
 SOURCE_DTYPES = {
     np.dtype(np.float16): container.SourceDtype.FLOAT16,
     np.dtype(np.float32): container.SourceDtype.FLOAT32,
     np.dtype(np.float64): container.SourceDtype.FLOAT64,
+    np.dtype(np.uint8): container.SourceDtype.UINT8,  # images (SPEC.md 3.16)
 }
+FLOAT_DTYPES = tuple(np.dtype(t) for t in (np.float16, np.float32, np.float64))
 
 
 def md5(a: np.ndarray) -> bytes:
@@ -27,13 +29,14 @@ def md5(a: np.ndarray) -> bytes:
     return hashlib.md5(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes()).digest()
 
 
-def source_tensor(x: np.ndarray, name: str, ndim: int, what: str) -> np.ndarray:
-    """``x`` as an array, checked: ``ndim`` dimensions (``what`` names them) and a float dtype."""
+def source_tensor(x: np.ndarray, name: str, ndim: int, what: str, dtypes: Tuple[np.dtype, ...] = FLOAT_DTYPES) -> np.ndarray:
+    """``x`` as an array, checked: ``ndim`` dimensions (``what`` names them) and one of ``dtypes`` (the codec's)."""
     a = np.asarray(x)
     if a.ndim != ndim:
         raise InputError(f"tensor {name!r}: {what}, got shape {a.shape}")
-    if a.dtype not in SOURCE_DTYPES:
-        raise InputError(f"tensor {name!r}: expected float16/32/64, got dtype {a.dtype}")
+    if a.dtype not in dtypes:
+        expected = "float16/32/64" if dtypes == FLOAT_DTYPES else "/".join(str(d) for d in dtypes)
+        raise InputError(f"tensor {name!r}: expected {expected}, got dtype {a.dtype}")
     return a
 
 

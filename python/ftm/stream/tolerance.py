@@ -42,8 +42,10 @@ def _chunks(size: int) -> Iterator[slice]:
 
 
 def reference_features(record: "container.TensorRecord", codes: np.ndarray, part: slice) -> Tuple[np.ndarray, np.ndarray]:
-    """(x, s) in float64 for the flat elements ``part`` of a record's decoded codes (SPEC.md 3.2, 3.3, 3.6)."""
+    """(x, s) in float64 for the flat elements ``part`` of a record's decoded codes (SPEC.md 3.2, 3.3, 3.6, 3.16)."""
     q = codes.reshape(-1)[part].astype(np.float64)
+    if record.texture is not None:  # an image's samples are its output, exact (SPEC.md 4.1): only equality is within
+        return q, np.zeros_like(q)
     if record.log_quant is not None:
         p = record.log_quant
         power = np.exp2(q * float(p.max_log) / float((1 << p.bit_depth) - 1))

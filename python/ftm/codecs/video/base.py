@@ -58,6 +58,8 @@ CHROMA_FORMATS = (400, 420)
 #: hierarchical B) and low delay (pictures coded in input order, each referring
 #: to earlier ones only).
 INTER_CODINGS = ("randomaccess", "lowdelay")
+# The back ends that code and decode colour (4:2:0) pictures, for the messages of the others
+COLOUR_ENCODERS, COLOUR_DECODERS = ("x265-ffmpeg",), ("ffmpeg",)
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,17 @@ class Encoder(abc.ABC):
             done += len(frames)
         return results
 
+    def encode_colour(
+        self, luma: np.ndarray, chroma: np.ndarray, qp: int, progress: Optional[Callable[[int], None]] = None
+    ) -> EncodedVideo:
+        """Code 8-bit 4:2:0 pictures (luma F x H x W, chroma F x 2 x H/2 x W/2, even sides) all intra at ``qp``.
+
+        The image records of colour images (SPEC.md 3.16); back ends that
+        code 4:0:0 frames only say so.
+        """
+        raise CodecError(f"Encoder : {self.name} codes 4:0:0 frames only; colour images (4:2:0) need "
+                         f"Encoder : {', '.join(COLOUR_ENCODERS)}")  # fmt: skip
+
     @abc.abstractmethod
     def version(self) -> str:
         """The encoder's version as the tool reports it."""
@@ -209,6 +222,12 @@ class Decoder(abc.ABC):
                 f"the {self.name} decoder decodes {', '.join(CODECS[c] for c in self.codecs)} payloads; "
                 f"this one is {CODECS[codec]}: choose a decoder that decodes it (Decoder, --Decoder)"
             )
+
+    def decode_colour(self, bitstream: bytes, num_pictures: int, height: int, width: int) -> Tuple[np.ndarray, np.ndarray, float]:
+        """Exactly ``num_pictures`` 8-bit 4:2:0 HEVC pictures of ``height`` x ``width`` (even sides): luma
+        (F x H x W), chroma (F x 2 x H/2 x W/2) and the seconds the tool ran. Back ends that output luma only say so."""
+        raise CodecError(f"Decoder : {self.name} outputs luma only; colour images (4:2:0) need "
+                         f"Decoder : {', '.join(COLOUR_DECODERS)}")  # fmt: skip
 
     @abc.abstractmethod
     def version(self) -> str:

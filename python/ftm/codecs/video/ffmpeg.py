@@ -25,9 +25,11 @@ from ftm.codecs.video.base import (
     DecodedVideo,
     Decoder,
     Encoder,
+    EncodedVideo,
+    check_qp,
     check_timeout,
 )
-from ftm.codecs.video.x265_options import X265Options, ctu_size
+from ftm.codecs.video.x265_options import X265_MIN_SIDE, X265Options, ctu_size, finish_stream
 from ftm.errors import CodecError, CodecNotFoundError, PayloadError
 
 __all__ = ["X265FfmpegEncoder", "FfmpegDecoder", "find_ffmpeg", "ffmpeg_version", "read_output"]
@@ -175,7 +177,7 @@ class X265FfmpegEncoder(X265Options, Encoder):
         ffmpeg_release, x265_version, _ = _probe(self.exe)
         return f"libx265 {x265_version} (ffmpeg {ffmpeg_release})"
 
-    def command(self, height: int, width: int, coded_bits: int, qp: int) -> list:
+    def command(self, height: int, width: int, coded_bits: int, qp: int, pixel_format: str = "") -> list:
         params = self.x265_settings(qp)
         params["ctu"] = str(ctu_size(height, width))  # explicit: older ffmpeg wrappers do not shrink it
         params["log-level"] = "error"
@@ -185,7 +187,7 @@ class X265FfmpegEncoder(X265Options, Encoder):
         if self.tune is not None:
             options["tune"] = self.tune
         options["x265-params"] = ":".join(f"{k}={v}" for k, v in params.items())
-        stream = ff.input("pipe:", format="rawvideo", pix_fmt=_GRAY[coded_bits], s=f"{width}x{height}", r=25)
+        stream = ff.input("pipe:", format="rawvideo", pix_fmt=pixel_format or _GRAY[coded_bits], s=f"{width}x{height}", r=25)
         stream = ff.output(stream, "pipe:", **options)
         # warnings are kept: ffmpeg reports an unknown x265 parameter only as a warning
         return ff.compile(stream, cmd=[self.exe, "-nostdin", "-hide_banner", "-loglevel", "warning"])
@@ -208,6 +210,22 @@ class X265FfmpegEncoder(X265Options, Encoder):
         if progress is not None:
             progress(count)
         return done.stdout, done.seconds, command, None
+
+
+    def encode_colour(self, luma, chroma, qp, progress=None) -> EncodedVideo:
+        """8-bit 4:2:0 pictures through libx265 (yuv420p), all intra, cropped back to their size by the SPS's window."""
+        count, height, width = luma.shape
+        qp = check_qp(qp, 8)
+        luma = raw_frames.pad_to(np.ascontiguousarray(luma, dtype=np.uint8), X265_MIN_SIDE)
+        chroma = raw_frames.pad_to(np.ascontiguousarray(chroma, dtype=np.uint8).reshape(2 * count, height // 2, width // 2),
+                                   X265_MIN_SIDE // 2)  # fmt: skip
+        raw = np.concatenate([luma.reshape(count, -1), chroma.reshape(count, -1)], axis=1)
+        command = self.command(luma.shape[1], luma.shape[2], 8, qp, pixel_format="yuv420p")
+        done = external.run("ffmpeg (libx265)", command, stdin=raw.tobytes(), timeout=self.timeout)
+        if progress is not None:
+            progress(count)
+        stream = finish_stream(done.stdout, height, width, 8, self.name, command, chroma_format_idc=1)
+        return EncodedVideo(stream, self.name, self.version(), 8, done.seconds, codec=HEVC, chroma_format=420)
 
 
 def _report_frames(progress: Callable[[int], None], line: bytes) -> None:
@@ -300,6 +318,26 @@ class FfmpegDecoder(Decoder):
                                      crop=(height, width), error=PayloadError, chroma_format=chroma_format)[:total]  # fmt: skip
         # the process's time, shared out by frames: what each stream would take is not measurable apart
         return [DecodedVideo(part, done.seconds * len(part) / total) for part in batching.split_frames(frames, counts)]
+
+
+    def decode_colour(self, bitstream, num_pictures, height, width):
+        """The pictures of a 4:2:0 8-bit HEVC stream, as checked and bounded as :meth:`decode_sequences`."""
+        info = raw_frames.check_stream(bitstream, num_pictures, height, width, 8, self.name, HEVC, 420)
+        if info.bit_depth != 8:
+            raise PayloadError(f"{self.name}: an image's stream is coded at 8 bits, this one at {info.bit_depth}")
+        command = [self.exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-xerror", "-err_detect", "crccheck+explode",
+                   *_INPUT[HEVC], "-i", "pipe:", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:"]  # fmt: skip
+        size = raw_frames.raw_size(num_pictures, height, width, 8, 420)
+        done = external.run("ffmpeg (HEVC decoder)", command, stdin=bytes(bitstream), error=PayloadError,
+                            timeout=self.timeout, timeout_hint=TIMEOUT_HINT, stdout_size=size)  # fmt: skip
+        if len(done.stdout) != size:
+            raise PayloadError(f"ffmpeg (HEVC decoder) wrote {len(done.stdout)} bytes, expected {size} "
+                               f"({num_pictures} 4:2:0 pictures of {width} x {height})", command)  # fmt: skip
+        pictures = np.frombuffer(bytes(done.stdout), dtype=np.uint8).reshape(num_pictures, -1)
+        plane = height * width
+        luma = pictures[:, :plane].reshape(num_pictures, height, width)
+        chroma = pictures[:, plane:].reshape(num_pictures, 2, height // 2, width // 2)
+        return luma, chroma, done.seconds
 
 
 def _concatenated(bitstreams: List[bytes], codec: str, pictures: int) -> Tuple[bytes, int]:

@@ -223,12 +223,13 @@ def _cropped_sps(nal: bytes, width: int, height: int) -> bytes:
     """An SPS NAL unit whose conformance window crops its pictures to width x height."""
     rbsp = unescape(nal[2:])
     info, window_at, window_end = _parse_sps(rbsp)[:3]
-    if info.chroma_format_idc != 0:
-        raise _StreamError("crop_to handles 4:0:0 streams only")
+    if info.chroma_format_idc not in (0, 1):
+        raise _StreamError("crop_to handles 4:0:0 and 4:2:0 streams only")
+    sub = 2 if info.chroma_format_idc == 1 else 1  # the window's offsets count chroma samples (Table 6-1)
     left, _, top, _ = info.window
     right = info.coded_width - left - width
     bottom = info.coded_height - top - height
-    if right < 0 or bottom < 0:
+    if right < 0 or bottom < 0 or right % sub or bottom % sub:
         raise _StreamError(
             f"cannot crop {info.coded_width} x {info.coded_height} pictures (window origin {left}, {top}) "
             f"to {width} x {height}"
@@ -237,7 +238,7 @@ def _cropped_sps(nal: bytes, width: int, height: int) -> bytes:
     stop = bits.rfind("1")  # rbsp_stop_one_bit
     if stop < window_end:
         raise _StreamError("sequence parameter set has no rbsp_stop_one_bit")
-    window = "1" + "".join(_ue_bits(v) for v in (left, right, top, bottom))
+    window = "1" + "".join(_ue_bits(v // sub) for v in (left, right, top, bottom))
     if (left, right, top, bottom) == (0, 0, 0, 0):
         window = "0"
     body = bits[:window_at] + window + bits[window_end:stop] + "1"

@@ -94,7 +94,7 @@ def check_choice(
     return value
 
 
-def finish_stream(stream: bytes, height: int, width: int, coded_bits: int, what: str, command) -> bytes:
+def finish_stream(stream: bytes, height: int, width: int, coded_bits: int, what: str, command, chroma_format_idc: int = 0) -> bytes:
     """Tidy an x265 stream (one slice header flag made canonical, :mod:`.hevc_slices`) and check it."""
     if not stream:
         raise CodecError(f"{what} wrote an empty bitstream", command)
@@ -104,13 +104,14 @@ def finish_stream(stream: bytes, height: int, width: int, coded_bits: int, what:
         raise CodecError(f"{what} wrote a stream FTM cannot read: {exc.message}", command) from exc
     stream = hevc_slices.canonical_intra_slices(stream) or stream
     if (
-        info.chroma_format_idc != 0
+        info.chroma_format_idc != chroma_format_idc
         or info.bit_depth != coded_bits
         or (info.width, info.height) != (width, height)
     ):
         raise CodecError(
             f"{what} coded {info.width} x {info.height} pictures, chroma_format_idc {info.chroma_format_idc}, "
-            f"at {info.bit_depth} bits; asked for {width} x {height} 4:0:0 at {coded_bits} bits",
+            f"at {info.bit_depth} bits; asked for {width} x {height}, chroma_format_idc {chroma_format_idc}, "
+            f"at {coded_bits} bits",
             command,
         )
     return stream
