@@ -37,7 +37,7 @@ from ftm import _core
 from ftm.stream.conformance import MANIFEST, check_malformed, check_stream
 from ftm.data import default_features
 from ftm.stream.records import md5
-from ftm.stream.coding import RecordDecoder, encode_tensors
+from ftm.stream.coding import RecordDecoder, encode_tensors, join_streams
 from ftm.codecs.options import DecodeOptions
 
 import conformance_learned  # scripts/, beside this file
@@ -56,7 +56,21 @@ def laplace_vectors(shape, seed):
     return (rng.laplace(0.0, 1.0, size=shape) * rng.uniform(0.1, 2.0, size=shape[1])).astype(np.float32)
 
 
-# name -> (description, tensors, config keys)
+def grey_photos() -> np.ndarray:
+    from skimage import data
+
+    camera = data.camera()
+    return np.stack([camera[r : r + 28, c : c + 20] for r, c in ((100, 200), (250, 300), (400, 120))])[:, None]
+
+
+def rgb_photo(h: int, w: int) -> np.ndarray:
+    from skimage import data
+
+    return np.ascontiguousarray(np.moveaxis(data.astronaut()[100 : 100 + h, 180 : 180 + w], 2, 0)[None])
+
+
+# name -> (description, tensors, config keys); keys None: the function gives the stream's bytes
+
 VALID: Dict[str, Tuple[str, Callable[[], Dict[str, np.ndarray]], Dict[str, str]]] = {
     "log8_channel_default": (
         "bundled real features (EfficientNet-Lite0 block4, 1x40x28x28), seed 002 test condition at QP 22",
@@ -139,6 +153,25 @@ VALID: Dict[str, Tuple[str, Callable[[], Dict[str, np.ndarray]], Dict[str, str]]
         lambda: {"features": relu_features((2, 6, 12, 20), 15, signed=True)},
         {"QP": "37", "Encoder": "xavs2", "Quantizer": "minmax", "IntraPeriod": "4", "InterCoding": "lowdelay"},
     ),
+    "image_grey_n3": (
+        "three grey 28x20 photo crops (image records, seed 003's texture): HEVC intra 4:0:0 pictures of 32 x 24, QP 32",
+        lambda: {"image": grey_photos()},
+        {"FeatureKind": "image", "QP": "32"},
+    ),
+    "image_rgb_odd_5x7": (
+        "one 5x7 RGB photo crop as a 4:2:0 picture of 8 x 8, coded 16 x 16 and cropped by the SPS's window, QP 22",
+        lambda: {"image": rgb_photo(5, 7)},
+        {"FeatureKind": "image", "QP": "22"},
+    ),
+    "image_and_feature_pair": (
+        "seed 003's pair: a 24x16 RGB image record (QP 37) and its 1x64 feature vector record (QP 22) in one stream",
+        lambda: join_streams([
+            encode_tensors({"image": rgb_photo(24, 16)}, ftm.Config.from_values({"FeatureKind": "image", "QP": "37"}), progress=False).data,
+            encode_tensors({"feature": laplace_vectors((1, 64), 16)}, ftm.Config.from_values({"FeatureKind": "vector", "QP": "22"}),
+                           progress=False).data,
+        ]),  # fmt: skip
+        None,
+    ),
 }
 
 
@@ -178,6 +211,8 @@ def malformed_cases(valid: Dict[str, bytes]) -> Dict[str, Tuple[str, str, bytes]
     hevc, hevc_size = box_at(odd, "HEVC")
     hash_at, _ = box_at(odd, "hash")
     pack, _ = box_at(tiled, "PACK")
+    rgb = valid["image_rgb_odd_5x7"]
+    txtr, txtr_size = box_at(rgb, "TXTR")
     tens_off = boxes(odd)[0][0]
     name_at = box_at(odd, "TENS")[0] + 2
     return {
@@ -225,6 +260,10 @@ def malformed_cases(valid: Dict[str, bytes]) -> Dict[str, Tuple[str, str, bytes]
             "AVS2",
             edit(vvc, vvc_at, b"\x02\x01"),
         ),
+        "image_colour_transform_0_for_rgb.ftm": ("TXTR colour_transform 0 (grey) in a record of 3 channels", "colour_transform",
+                                                 edit(rgb, txtr, b"\x00")),  # fmt: skip
+        "image_codec_id_1.ftm": ("TXTR codec_id 1 (reserved for images)", "codec_id", edit(rgb, txtr + 1, b"\x01")),
+        "image_payload_zeroed.ftm": ("the image's HEVC payload overwritten with zeros", "HEVC", edit(rgb, txtr + 4, bytes(txtr_size - 4))),
         "vidc_payload_zeroed.ftm": (
             "the VVC payload overwritten with zeros",
             "VVC",
@@ -290,9 +329,10 @@ def main() -> int:
                 with open(existing, "rb") as f:
                     data = f.read()
             else:
-                data = encode_tensors(make(), ftm.Config.from_values(keys), progress=False).data
+                data = make() if keys is None else encode_tensors(make(), ftm.Config.from_values(keys), progress=False).data
             valid[name] = data
-            manifest["streams"][f"{name}.ftm"] = {"description": description, "config": keys, "bytes": len(data), "tensors": expected_of(data)}
+            entry = {"description": description, "config": keys, "bytes": len(data), "tensors": expected_of(data)}
+            manifest["streams"][f"{name}.ftm"] = {k: v for k, v in entry.items() if v is not None}
 
     # Build everything in a scratch folder, check it, then swap it in whole.
     work = tempfile.mkdtemp(prefix=".conformance-", dir=os.path.dirname(os.path.abspath(args.out)) or ".")
