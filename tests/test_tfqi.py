@@ -69,6 +69,7 @@ def test_texture_coding_round_trips_grey_images_and_measures_their_mse():
     from ftm.errors import InputError
     from ftm.joint import code_texture
     from ftm.kernels.pack import pack
+    from ftm.stream.coding import decode_all
 
     rng = np.random.default_rng(0)
     images = (rng.integers(0, 256, size=(3, 28, 28)) // 32 * 32).astype(np.uint8)  # odd size: padded to 32 x 32
@@ -80,8 +81,11 @@ def test_texture_coding_round_trips_grey_images_and_measures_their_mse():
     assert fine.mse == pytest.approx(expected) and fine.mse < coarse.mse and fine.bits > coarse.bits
     assert fine.bits_per_pixel == pytest.approx(fine.bits / (3 * 28 * 28))
     assert code_texture(np.full((2, 8, 8), 128, np.uint8), 22).mse == 0.0  # flat images are coded exactly
-    with pytest.raises(InputError, match="grey images"):
-        code_texture(np.zeros((2, 8, 8, 3), np.uint8), 22)
+    with pytest.raises(InputError, match="N x H x W grey or N x H x W x 3 RGB uint8"):
+        code_texture(np.zeros((2, 8, 8, 2), np.uint8), 22)
+    colour = code_texture(np.repeat(images[..., None], 3, axis=3), 12)  # R = G = B: the grey image's luma, flat chroma
+    assert colour.reconstruction.shape == (3, 28, 28, 3) and abs(colour.mse - fine.mse) < 0.5 * fine.mse + 1
+    assert fine.stream and decode_all(fine.stream)["image"].shape == (3, 1, 28, 28)
 
 
 def test_the_joint_experiment_measures_fits_and_allocates_on_a_small_stack():

@@ -1,14 +1,16 @@
 """ftm-joint: seed 003's joint texture and feature coding with TFQI bit allocation, against compress-then-analyze.
 
     ftm-joint -c cfg/joint.cfg                      # 500 Fashion-MNIST test images, offline
-    ftm-joint -c cfg/joint.cfg --Images=2000 -o out
+    ftm-joint -c cfg/joint.cfg --Images=2000 -o out -j 2
     ftm-joint -c cfg/joint.cfg --ImageFolder=lfw-crops --Encoder=hm
 
 Codes the images all intra at every texture QP and their features (from
-the lossless images) at every feature QP, fits seed 003's R-D models,
-allocates each budget by TFQI and compares with spending it all on texture
-(features from the decoded images); report.md, results.json,
-allocations.csv and the plots go to OutputDir.
+the lossless images) at every feature QP, each point a job of FTM's runner
+(local processes, -j, or Dask, --scheduler; a rerun skips finished points),
+fits seed 003's R-D models, allocates each budget by TFQI and compares
+with spending it all on texture (features from the decoded images);
+report.md, results.json, allocations.csv, the plots and pairs/ (the .ftm
+stream of each chosen image + feature pair) go to OutputDir.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ import argparse
 from typing import List, Optional
 
 from ftm.cli._tool import check_overrides, report_parser
+from ftm.errors import ConfigError
 
 PROG = "ftm-joint"
 
 
 def parser() -> argparse.ArgumentParser:
-    return report_parser(PROG, "Joint texture and feature coding with TFQI bit allocation (seed 003).")
+    p = report_parser(PROG, "Joint texture and feature coding with TFQI bit allocation (seed 003).")
+    p.add_argument("-j", "--jobs", type=int, metavar="N", help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run the grid points on this Dask scheduler instead (ftm[ctc])")
+    return p
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -37,7 +43,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     from ftm.joint.reports import bd_rates, write_reports
     from ftm.joint.run import run
 
-    result = run(cfg, progress=not args.no_progress)
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1, got {args.jobs}")
+    result = run(cfg, progress=not args.no_progress, workers=args.jobs, scheduler=args.scheduler, argv=argv)
     written = write_reports(result, cfg.output_dir, plots=not args.no_plots)
     for w1, bd in bd_rates(result).items():
         tfqi, acc = (("-" if v is None else f"{v:+.1f}%") for v in (bd["tfqi"], bd["accuracy"]))

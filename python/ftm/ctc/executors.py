@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 from ftm.ctc.job import WorkerSettings, configure_process, failed_record, run_job
 from ftm.ctc.matrix import Job
@@ -44,11 +44,22 @@ _PARENT_POLL_SECONDS = 1.0
 _SIGNAL_POLL_SECONDS = 0.2
 
 
-class Executor(abc.ABC):
-    """Runs jobs and yields ``(job, record)`` as each finishes."""
+Task = Callable[[Any, WorkerSettings], Dict[str, Any]]
 
-    def __init__(self, settings: WorkerSettings) -> None:
+
+class Executor(abc.ABC):
+    """Runs jobs and yields ``(job, record)`` as each finishes.
+
+    ``task`` is the function that runs one job in a worker and returns its
+    record without raising (a module-level function, so that workers can
+    import it): :func:`ftm.ctc.job.run_job` for the CTC matrix, another
+    pipeline's own for its jobs (``ftm-joint``). A job has ``job_id``,
+    ``cost`` and ``describe()``.
+    """
+
+    def __init__(self, settings: WorkerSettings, task: Task = run_job) -> None:
         self.settings = settings
+        self.task = task
 
     @abc.abstractmethod
     def run(self, jobs: Sequence[Job]) -> Iterator[Result]: ...
@@ -66,7 +77,7 @@ class InlineExecutor(Executor):
 
     def run(self, jobs: Sequence[Job]) -> Iterator[Result]:
         for job in jobs:
-            yield job, run_job(job, self.settings)
+            yield job, self.task(job, self.settings)
 
     def describe(self) -> Dict[str, Any]:
         return {"executor": "inline", "workers": 1, "threads_per_job": self.settings.threads}
@@ -89,8 +100,8 @@ def _init_worker(settings: WorkerSettings, parent_pid: int) -> None:
 class LocalExecutor(Executor):
     """A pool of ``workers`` local processes; each loads the network once and runs many jobs."""
 
-    def __init__(self, workers: int, settings: WorkerSettings, start_method: str = "spawn") -> None:
-        super().__init__(settings)
+    def __init__(self, workers: int, settings: WorkerSettings, start_method: str = "spawn", task: Task = run_job) -> None:
+        super().__init__(settings, task)
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.workers = workers
@@ -113,7 +124,7 @@ class LocalExecutor(Executor):
             initializer=_init_worker,
             initargs=(self.settings, os.getpid()),
         )
-        pending = {pool.submit(run_job, job, self.settings): job for job in jobs}
+        pending = {pool.submit(self.task, job, self.settings): job for job in jobs}
         try:
             while pending:
                 done, _ = wait(pending, timeout=_SIGNAL_POLL_SECONDS, return_when=FIRST_COMPLETED)
@@ -161,8 +172,8 @@ class DaskExecutor(Executor):
     settings are per process.
     """
 
-    def __init__(self, address: str, settings: WorkerSettings, timeout: float = 30.0) -> None:
-        super().__init__(settings)
+    def __init__(self, address: str, settings: WorkerSettings, timeout: float = 30.0, task: Task = run_job) -> None:
+        super().__init__(settings, task)
         try:
             from distributed import Client
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -193,7 +204,7 @@ class DaskExecutor(Executor):
         futures = {}
         for rank, job in enumerate(jobs):
             future = self.client.submit(
-                run_job, job, self.settings, key=f"ftm-ctc-{job.job_id}-{run_token}", pure=False,
+                self.task, job, self.settings, key=f"ftm-ctc-{job.job_id}-{run_token}", pure=False,
                 priority=len(jobs) - rank,  # the runner orders jobs longest first
             )  # fmt: skip
             futures[future] = job

@@ -33,13 +33,13 @@ import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
 import numpy as np
 
 from ftm.ctc.matrix import Job
 
-__all__ = ["RECORD_FORMAT", "WorkerSettings", "configure_process", "failed_record", "run_job"]
+__all__ = ["RECORD_FORMAT", "WorkerSettings", "base_record", "configure_process", "failed_record", "run_guarded", "run_job"]
 
 RECORD_FORMAT = "ftm-ctc-job"
 RECORD_VERSION = 1
@@ -186,13 +186,15 @@ def _worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _base_record(job: Job) -> Dict[str, Any]:
-    return {"format": RECORD_FORMAT, "format_version": RECORD_VERSION, **job.describe()}
+def base_record(job: Job) -> Dict[str, Any]:
+    # another pipeline's jobs (ftm-joint's) name their own record format
+    fmt = getattr(job, "record_format", (RECORD_FORMAT, RECORD_VERSION))
+    return {"format": fmt[0], "format_version": fmt[1], **job.describe()}
 
 
 def failed_record(job: Job, exc: BaseException, seconds: float = 0.0, tb: Optional[str] = None) -> Dict[str, Any]:
     """The record of a job that failed with ``exc``."""
-    record = _base_record(job)
+    record = base_record(job)
     error = {
         "type": type(exc).__name__,
         "message": getattr(exc, "message", None) or str(exc),
@@ -201,6 +203,21 @@ def failed_record(job: Job, exc: BaseException, seconds: float = 0.0, tb: Option
         "traceback": tb,
     }
     record.update(status="failed", error=error, total_seconds=seconds, worker=_worker(), finished=_now())
+    return record
+
+
+def run_guarded(job: Any, settings: WorkerSettings, body: Callable[[Any, WorkerSettings], Dict[str, Any]]) -> Dict[str, Any]:
+    """The record of another pipeline's job: ``body``'s figures, or the failure it raised (never raises)."""
+    t0 = time.perf_counter()
+    try:
+        configure_process(settings)
+        figures = body(job, settings)
+    except Exception as exc:  # the job failed; the worker carries on with the next one
+        lines = traceback.format_exc().splitlines()
+        return failed_record(job, exc, time.perf_counter() - t0, "\n".join(lines[-_TRACEBACK_LINES:]))
+    record = base_record(job)
+    record.update(figures)
+    record.update(status="ok", total_seconds=time.perf_counter() - t0, worker=_worker(), finished=_now())
     return record
 
 
@@ -270,7 +287,7 @@ def _run(job: Job, settings: WorkerSettings, t0: float) -> Dict[str, Any]:
     )  # fmt: skip
     eval_seconds = time.perf_counter() - t2
 
-    record = _base_record(job)
+    record = base_record(job)
     record.update(
         status="ok",
         error=None,

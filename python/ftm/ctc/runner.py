@@ -125,7 +125,7 @@ def run_ctc(
             provenance = collect_provenance(cfg, executor.describe(), argv)
             provenance["matrix"] = {"jobs": len(jobs), "finished_before": len(finished), "to_run": len(todo)}
             write_text_atomic(out / "provenance.json", json.dumps(json_safe(provenance), indent=1) + "\n")
-            _run_jobs(executor, todo, store, records, len(jobs), len(finished), progress)
+            run_jobs(executor, todo, store, records, len(jobs), len(finished), progress)
         except KeyboardInterrupt:
             interrupted = True  # the workers are stopped by now; the reports say what finished
         finally:
@@ -140,7 +140,7 @@ def run_ctc(
     return RunSummary(out, len(jobs), len(finished), len(todo), ok, failed, time.perf_counter() - t0, reports, rows)
 
 
-def _run_jobs(
+def run_jobs(
     executor: Executor,
     todo: Sequence[Job],
     store: ResultStore,
@@ -148,10 +148,13 @@ def _run_jobs(
     total: int,
     done: int,
     progress: bool,
+    tool: str = "ftm-ctc",
 ) -> None:
+    """Run ``todo`` on ``executor``, writing each record to ``store`` (and ``records``) as it arrives, with a bar
+    of all ``total`` jobs, ``done`` of them finished before. Any pipeline's jobs (``tool`` names it in messages)."""
     from tqdm import tqdm
 
-    bar = tqdm(total=total, initial=done, desc="ftm-ctc", unit="job", file=sys.stderr, disable=not progress, dynamic_ncols=True)
+    bar = tqdm(total=total, initial=done, desc=tool, unit="job", file=sys.stderr, disable=not progress, dynamic_ncols=True)
     failures = 0
     bar.set_postfix(failed=failures)
     results = executor.run(todo)
@@ -164,7 +167,7 @@ def _run_jobs(
             if record["status"] != "ok":
                 failures += 1
                 message = (record.get("error") or {}).get("message", "")
-                bar.write(f"ftm-ctc: job {job.job_id} failed: {message.splitlines()[0] if message else '?'}", file=sys.stderr)
+                bar.write(f"{tool}: job {job.job_id} failed: {message.splitlines()[0] if message else '?'}", file=sys.stderr)
             bar.set_postfix(failed=failures, refresh=False)
             bar.update(1)
     finally:

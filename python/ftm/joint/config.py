@@ -21,6 +21,10 @@ def _weights(text: str) -> Tuple[float, ...]:
     return values
 
 
+# Feature QPs whose rates on the default set (13 to 2,300 bits an image) spread evenly in log rate over the
+# texture's (230 to 1,930 bits at QP 51 to 22): every budget has feature points below it on both sides of the optimum
+FEATURE_QPS: Tuple[int, ...] = (28, 34, 40, 43, 46, 49, 52, 54, 56, 58)
+
 KEYS: Tuple[Key, ...] = (
     Key("ImageFolder", "image_folder", plain_text, "images in class sub-folders (empty: Fashion-MNIST's test images, Debian's dataset-fashion-mnist)"),
     Key("Images", "images", int_in(8, 10**7), "images taken, balanced over the classes"),
@@ -28,7 +32,10 @@ KEYS: Tuple[Key, ...] = (
     Key("TextureQPs", "texture_qps", int_list, "HEVC intra QPs of the texture (seed 003: 22, 27, 32, 37, 42, 47, 51)"),
     Key("FeatureQPs", "feature_qps", int_list, "QPs of the feature's scalar quantizer (seed 003 eq. 1)"),
     Key("Weights", "weights", _weights, "w1 of TFQI (eq. 3), one allocation and one rate-TFQI curve each"),
-    Key("Encoder", "encoder", plain_text, "the texture's video encoder back end (x265-ffmpeg, x265, hm)"),
+    Key("Encoder", "encoder", plain_text, "the texture's HEVC encoder back end: x265-ffmpeg (grey and colour), x265 or hm (grey)"),
+    Key("HmDir", "hm_dir", plain_text, "folder of HM's TAppEncoder/TAppDecoder for Encoder : hm (empty: $FTM_HM_DIR)"),
+    Key("Network", "network", plain_text, "the network whose descriptor is the feature: a name of ftm-extract --list-models, or module:function"),
+    Key("NetworkWeights", "network_weights", plain_text, "its weights file (empty: where the network finds its own)"),
     Key("Pairs", "pairs", int_in(2, 10**7), "verification pairs (LFW: 6000)"),
     Key("Folds", "folds", int_in(1, 1000), "verification folds (LFW: 10)"),
     Key("PairSeed", "pair_seed", int_in(0, 2**31 - 1), "seed of the pairs"),
@@ -42,9 +49,12 @@ class JointConfig:
     images: int = 500
     output_dir: str = "joint-out"
     texture_qps: Tuple[int, ...] = (22, 27, 32, 37, 42, 47, 51)
-    feature_qps: Tuple[int, ...] = (34, 40, 46, 52, 58)
+    feature_qps: Tuple[int, ...] = FEATURE_QPS
     weights: Tuple[float, ...] = (0.2, 0.5, 0.8)
     encoder: str = "x265-ffmpeg"
+    hm_dir: str = ""
+    network: str = "efficientnet-lite0"
+    network_weights: str = ""
     pairs: int = 6000
     folds: int = 10
     pair_seed: int = 0
@@ -55,6 +65,22 @@ class JointConfig:
             raise ConfigError(f"Pairs ({self.pairs}) must split into {self.folds} folds of as many same as different pairs")
         if len(self.texture_qps) < 3 or len(self.feature_qps) < 5:
             raise ConfigError("the fits need at least 3 TextureQPs (one-term model) and 5 FeatureQPs (two-term model)")
+        from ftm.codecs.video import ENCODERS, HEVC
+
+        if ENCODERS.get(self.encoder) is None or ENCODERS[self.encoder].codec != HEVC:
+            hevc = ", ".join(name for name, cls in ENCODERS.items() if cls.codec == HEVC)
+            raise ConfigError(f"{self._at('encoder')}Encoder : {self.encoder} is not an HEVC encoder back end; choose one of {hevc}")
+        for name, qps, lo, hi, what in (("texture_qps", self.texture_qps, 0, 51, "HEVC's range for 8-bit images"),
+                                        ("feature_qps", self.feature_qps, -48, 63, "the vector quantizer's range")):  # fmt: skip
+            bad = [q for q in qps if not lo <= q <= hi]
+            if bad or len(set(qps)) != len(qps):
+                key = "TextureQPs" if name == "texture_qps" else "FeatureQPs"
+                problem = f"QP {bad[0]} is outside [{lo}, {hi}], {what}" if bad else "a QP is listed twice"
+                raise ConfigError(f"{self._at(name)}{key}: {problem}")
+
+    def _at(self, name: str) -> str:
+        origin = self.origins.get(name)
+        return f"{origin}: " if isinstance(origin, str) and origin else ""
 
 
 def load_joint_config(files: Sequence[str] = (), overrides: Sequence[str] = (), **fields: Any) -> JointConfig:

@@ -1,7 +1,7 @@
 """Seed 003's experiment: texture and feature grids, R-D fits, TFQI allocation against compress-then-analyze.
 
-For a labelled stack of grey images and a function that embeds images
-(the network of the run):
+For a labelled stack of images (grey or colour) and a function that embeds
+images (the network of the run):
 
 1. **Texture grid**: the images coded all intra at each texture QP
    (:func:`ftm.joint.texture.code_texture`): R_t (bits per image), D_t (MSE),
@@ -10,24 +10,26 @@ For a labelled stack of grey images and a function that embeds images
 2. **Feature grid**: the features of the lossless images coded by FTM's
    vector codec (HEVC-style SQ and CABAC, seed 003 eq. 1-2, features scaled
    to [-1, 1] by one factor of the lossless features) at each feature QP,
-   through a real stream: R_f (bits per image of the stream), D_f (the
-   verification error rate of the decoded features).
+   through a real stream: R_f (bits per image of the vector record), D_f
+   (the verification error rate of the decoded features).
 3. **Fits** (eq. 9) of D_t(R_t) and D_f(R_f), with R^2.
 4. For each weight w1 and each budget R_c (the rates of the CTA points, so
    both schemes are compared at the same total bits): the proposed scheme
-   solves eq. 7-8 on the fits, maps (R_t, R_f) to the nearest measured QPs
-   (the nearest rates, the texture's not above the budget) and scores the
+   solves eq. 7-8 on the fits, maps (R_t, R_f) to the nearest measured QP
+   pair within the budget (the least sum of rate distances) and scores the
    measured pair; the oracle searches every measured pair within R_c; CTA
    spends R_c on texture alone. TFQI per :func:`ftm.metrics.tfqi.tfqi`.
 
-Rates are bits per image (seed 003 counts the bits of a face); the reports
-also give bits per pixel. Verification follows the learned-codec evaluation
+Rates are bits per image of each record (seed 003 counts the bits of a
+face); a pair's stream (:func:`ftm.stream.coding.join_streams`) adds its
+16 bytes of header and end box once. The reports also give bits per pixel.
+Each grid point is a function (:func:`texture_point`, :func:`feature_point`)
+that ``ftm-joint`` runs as a resumable job; :func:`analyse` does 3 and 4. Verification follows the learned-codec evaluation
 (LFW protocol on pairs drawn from the labels).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, List, Sequence, Tuple
 
@@ -37,7 +39,7 @@ from ftm.joint.texture import SEED003_QPS, code_texture
 from ftm.metrics.tfqi import ExponentialModel, allocate, fit_model, oracle, tfqi
 from ftm.metrics.verification import verification, verification_pairs
 
-__all__ = ["JointResult", "JointSettings", "run_joint"]
+__all__ = ["JointResult", "JointSettings", "analyse", "feature_point", "feature_scale", "run_joint", "texture_point"]
 
 Embed = Callable[[np.ndarray], np.ndarray]  # N x H x W uint8 images -> N x D float32 features
 
@@ -63,6 +65,7 @@ class JointResult:
     feature: List[dict] = field(default_factory=list)  # qp, bits_per_image, error_rate, accuracy
     fits: Dict[str, dict] = field(default_factory=dict)
     allocations: List[dict] = field(default_factory=list)  # w1, budget, proposed/oracle/cta figures
+    run: Dict[str, object] = field(default_factory=dict)  # provenance of ftm-joint's run: digests, executor, wall time
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -72,34 +75,43 @@ def _vector_keys(scale: float, qp: int) -> Dict[str, str]:
     return {"FeatureKind": "vector", "QP": str(qp), "Normalization": "scale", "Scale": repr(scale), "Reconstruction": "floor"}
 
 
-def _nearest(rates: Sequence[float], target: float, at_most: float = math.inf) -> int:
-    """The index of the rate nearest ``target`` among those <= ``at_most`` (-1 when none is)."""
-    allowed = [i for i, r in enumerate(rates) if r <= at_most]
-    return min(allowed, key=lambda i: abs(rates[i] - target)) if allowed else -1
+def _nearest_pair(rt: Sequence[float], rf: Sequence[float], target: Tuple[float, float], budget: float) -> Tuple[int, int]:
+    """The measured (texture, feature) pair within ``budget`` nearest the model's rates ``target`` (-1, -1 when none fits)."""
+    fits = [(i, j) for i in range(len(rt)) for j in range(len(rf)) if rt[i] + rf[j] <= budget]
+    if not fits:
+        return -1, -1
+    return min(fits, key=lambda ij: abs(rt[ij[0]] - target[0]) + abs(rf[ij[1]] - target[1]))
 
 
-def run_joint(images: np.ndarray, labels: np.ndarray, embed: Embed, settings: JointSettings = JointSettings(),
-              log: Callable[[str], None] = lambda m: None) -> JointResult:  # fmt: skip
-    """Seed 003's measurements, fits and allocations on ``images`` (N x H x W uint8) of ``labels``."""
+def texture_point(images: np.ndarray, pairs, embed: Embed, qp: int, encoder: str = "x265-ffmpeg", hm_dir: str = "") -> Tuple[dict, bytes]:
+    """One texture QP: R_t, D_t and the accuracy of compress-then-analyze (features of the decoded images); and the stream."""
+    t = code_texture(images, qp, encoder, hm_dir=hm_dir)
+    acc = verification(embed(t.reconstruction), pairs).accuracy
+    point = {"qp": qp, "bits_per_image": t.bits / t.images, "mse": t.mse, "psnr": t.psnr, "cta_accuracy": acc,
+             "seconds": t.seconds, "encoder_version": t.encoder_version}  # fmt: skip
+    return point, t.stream
+
+
+def feature_scale(lossless: np.ndarray) -> float:
+    """The vector codec's one scale factor: the lossless features into [-1, 1] (float32, as the stream stores it)."""
+    return float(np.float32(1.0 / max(float(np.abs(lossless).max()), 1e-30)))
+
+
+def feature_point(lossless: np.ndarray, pairs, qp: int, scale: float) -> Tuple[dict, bytes]:
+    """One feature QP: R_f (every byte of the vector record) and D_f (the verification error of the decoded features)."""
     from ftm.stream.coding import decode_all, encode_tensors
 
-    n = images.shape[0]
-    pairs = verification_pairs(labels, settings.pairs, settings.folds, settings.pair_seed)
-    lossless = embed(images)
-    result = JointResult(asdict(settings), n, int(images.shape[1] * images.shape[2]), verification(lossless, pairs).accuracy)
-    log(f"lossless images: verification accuracy {100 * result.lossless_accuracy:.2f}%")
-    for qp in settings.texture_qps:
-        t = code_texture(images, qp, settings.encoder)
-        acc = verification(embed(t.reconstruction), pairs).accuracy
-        result.texture.append({"qp": qp, "bits_per_image": t.bits / n, "mse": t.mse, "psnr": t.psnr, "cta_accuracy": acc,
-                               "seconds": t.seconds})  # fmt: skip
-        log(f"texture QP {qp}: {t.bits / n:.1f} bits an image, MSE {t.mse:.2f}, CTA accuracy {100 * acc:.2f}%")
-    scale = float(np.float32(1.0 / max(float(np.abs(lossless).max()), 1e-30)))
-    for qp in settings.feature_qps:
-        coded = encode_tensors({"features": lossless}, _vector_keys(scale, qp), progress=False)
-        acc = verification(decode_all(coded.data)["features"], pairs).accuracy
-        result.feature.append({"qp": qp, "bits_per_image": 8 * len(coded.data) / n, "error_rate": 1.0 - acc, "accuracy": acc})
-        log(f"feature QP {qp}: {8 * len(coded.data) / n:.1f} bits an image, verification accuracy {100 * acc:.2f}%")
+    coded = encode_tensors({"feature": lossless}, _vector_keys(scale, qp), progress=False)
+    acc = verification(decode_all(coded.data)["feature"], pairs).accuracy
+    bits = 8 * coded.tensors[0].record_bytes / len(lossless)
+    return {"qp": qp, "bits_per_image": bits, "error_rate": 1.0 - acc, "accuracy": acc}, coded.data
+
+
+def analyse(settings: JointSettings, images: int, pixels: int, lossless_accuracy: float, texture: List[dict],
+            feature: List[dict]) -> JointResult:  # fmt: skip
+    """Fits (eq. 9) on the measured points and, per weight and CTA budget, the allocations against CTA."""
+    result = JointResult(asdict(settings), images, pixels, lossless_accuracy, sorted(texture, key=lambda p: p["qp"]),
+                         sorted(feature, key=lambda p: p["qp"]))  # fmt: skip
     rt = [p["bits_per_image"] for p in result.texture]
     rf = [p["bits_per_image"] for p in result.feature]
     texture_model = fit_model(rt, [p["mse"] for p in result.texture], terms=1)
@@ -111,14 +123,27 @@ def run_joint(images: np.ndarray, labels: np.ndarray, embed: Embed, settings: Jo
     return result
 
 
+def run_joint(images: np.ndarray, labels: np.ndarray, embed: Embed, settings: JointSettings = JointSettings(),
+              log: Callable[[str], None] = lambda m: None) -> JointResult:  # fmt: skip
+    """Seed 003's measurements, fits and allocations on ``images`` of ``labels``, one point after the other in
+    this process (``ftm-joint`` runs the same points as resumable jobs, :mod:`ftm.joint.run`)."""
+    pairs = verification_pairs(labels, settings.pairs, settings.folds, settings.pair_seed)
+    lossless = embed(images)
+    accuracy = verification(lossless, pairs).accuracy
+    log(f"lossless images: verification accuracy {100 * accuracy:.2f}%")
+    texture = [texture_point(images, pairs, embed, qp, settings.encoder)[0] for qp in settings.texture_qps]
+    scale = feature_scale(lossless)
+    feature = [feature_point(lossless, pairs, qp, scale)[0] for qp in settings.feature_qps]
+    return analyse(settings, images.shape[0], int(images.shape[1] * images.shape[2]), accuracy, texture, feature)
+
+
 def _allocation(result: JointResult, texture_model: ExponentialModel, feature_model: ExponentialModel, w1: float,
                 cta: dict) -> dict:  # fmt: skip
     budget = cta["bits_per_image"]
     rt = [p["bits_per_image"] for p in result.texture]
     rf = [p["bits_per_image"] for p in result.feature]
     split = allocate(texture_model, feature_model, w1, budget)
-    i = _nearest(rt, split.texture_rate, budget)
-    j = _nearest(rf, split.feature_rate, budget - rt[i]) if i >= 0 else -1
+    i, j = _nearest_pair(rt, rf, (split.texture_rate, split.feature_rate), budget)
     row = {"w1": w1, "budget": budget, "model_texture_rate": split.texture_rate, "model_feature_rate": split.feature_rate,
            "model_tfqi": split.tfqi, "interior": split.interior,
            "cta_tfqi": tfqi(cta["mse"], 1.0 - cta["cta_accuracy"], w1), "cta_accuracy": cta["cta_accuracy"]}  # fmt: skip
