@@ -117,3 +117,36 @@ def test_a_damaged_or_oversized_image_record_is_refused():
         decode_all(damaged)
     with pytest.raises(DecodeLimitError):
         decode_all(bytes(data), max_elements=100)
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_hm_codes_and_decodes_grey_and_colour_images(colour):
+    import os
+
+    if not os.environ.get("FTM_HM_DIR"):
+        pytest.skip("HM is not built here: set FTM_HM_DIR to a folder holding TAppEncoder and TAppDecoder")
+    x = _photo_rgb(20, 12) if colour else _photo_rgb(20, 12)[:, :1]
+    keys = {**_image_keys(32), "Encoder": "hm", "Decoder": "hm"}
+    coded = encode_tensors({"image": x}, keys, progress=False)
+    record = container.parse_stream(coded.data).tensors[0]
+    assert record.texture.encoder_id == 2 and record.texture.colour_transform == int(colour)
+    for decoder in ("hm", "ffmpeg"):  # HM's stream decodes to the same samples with either decoder
+        np.testing.assert_array_equal(decode_all(coded.data, decoder=decoder)["image"], coded.reconstruction["image"])
+    assert coded.tensors[0].mse < 200
+
+
+def test_ftm_encode_and_decode_take_uint8_images(tmp_path, capsys):
+    from ftm.cli import decode as decode_cli
+    from ftm.cli import encode as encode_cli
+    from ftm.cli._tool import run_tool
+
+    x = _photo_rgb(24, 20)
+    np.save(tmp_path / "images.npy", x)
+    stream, decoded = tmp_path / "images.ftm", tmp_path / "decoded.npy"
+    assert run_tool("ftm-encode", encode_cli.main, ["--FeatureKind=image", "--QP=27", "-i", str(tmp_path / "images.npy"),
+                                                    "-b", str(stream)]) == 0  # fmt: skip
+    assert run_tool("ftm-decode", decode_cli.main, ["-b", str(stream), "-o", str(decoded)]) == 0
+    out = np.load(decoded)
+    assert out.dtype == np.uint8 and out.shape == x.shape and np.mean((out.astype(float) - x) ** 2) < 100
+    assert run_tool("ftm-encode", encode_cli.main, ["-i", str(tmp_path / "images.npy"), "-b", str(tmp_path / "m.ftm")]) == 1
+    assert "expected float16/32/64, got dtype uint8" in capsys.readouterr().err  # a feature-map run refuses images

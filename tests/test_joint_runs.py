@@ -92,3 +92,30 @@ def test_bad_settings_are_refused_before_any_work_and_a_failed_point_is_named(tm
     assert status == 1 and "3 of 8 points failed (first: texture-qp" in err and "run again to retry them" in err
     records = [json.loads(p.read_text()) for p in (out / "jobs").glob("*.json")]
     assert sorted(r["status"] for r in records) == ["failed"] * 3 + ["ok"] * 5
+
+
+def test_classification_scores_a_linear_classifier_fitted_on_lossless_features():
+    from ftm.joint.recognition import recognition, split_halves
+
+    rng = np.random.default_rng(5)
+    labels = np.repeat(np.arange(3), 7)
+    centres = rng.normal(size=(3, 16)) * 4
+    features = (centres[labels] + rng.normal(size=(21, 16))).astype(np.float32)
+    train, test = split_halves(labels, 0)
+    assert len(set(train) | set(test)) == 21 and not set(train) & set(test)
+    assert all(np.sum(labels[train] == c) == 3 and np.sum(labels[test] == c) == 4 for c in range(3))
+    score = recognition("classification", labels, features, 0, 1, 0)
+    assert score(features) == 1.0  # well-separated classes
+    assert score(np.zeros_like(features)) == pytest.approx(4 / 12)  # one class for everything: a third right
+    verify = recognition("verification", labels, features, 20, 2, 0)
+    assert 0.5 <= verify(features) <= 1.0
+
+
+def test_ftm_joint_classification_task(tmp_path, capsys):
+    _fashion_mnist_or_skip()
+    out = tmp_path / "joint"
+    assert _joint(["-o", str(out), "-j", "1", "--Task=classification", *SMALL]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["settings"]["task"] == "classification"
+    assert "Classification accuracy of the features" in (out / "report.md").read_text()
+    capsys.readouterr()

@@ -77,7 +77,7 @@ _LOADERS = {".npy": _load_npy, ".npz": _load_npz, ".safetensors": _load_safetens
 
 
 def load_features(path: str) -> Dict[str, np.ndarray]:
-    """Named float tensors from a .npy, .npz or .safetensors file."""
+    """Named tensors from a .npy, .npz or .safetensors file: float features, or uint8 images (``FeatureKind : image``)."""
     if os.path.isdir(path):
         raise InputError(f"input {path!r} is a folder; give a .npy, .npz or .safetensors file")
     if not os.path.isfile(path):
@@ -90,9 +90,9 @@ def load_features(path: str) -> Dict[str, np.ndarray]:
     tensors = _LOADERS[ext](path)
     if not tensors:
         raise InputError(f"input {path!r} holds no tensor")
-    for name, a in tensors.items():
-        if a.dtype.kind != "f" or a.dtype.itemsize not in (2, 4, 8):
-            raise InputError(f"input {path!r}: tensor {name!r} has dtype {a.dtype}; expected float16/32/64")
+    for name, a in tensors.items():  # the codec checks which of these it codes
+        if not ((a.dtype.kind == "f" and a.dtype.itemsize in (2, 4, 8)) or a.dtype == np.uint8):
+            raise InputError(f"input {path!r}: tensor {name!r} has dtype {a.dtype}; expected float16/32/64 (features) or uint8 (images)")
     return tensors
 
 

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 from typing import Any, Dict, Mapping, Sequence, Tuple
 
 from ftm.errors import ConfigError
-from ftm.settings import Key, describe_keys, int_in, int_list, plain_text, read_settings
+from ftm.joint.recognition import TASKS
+from ftm.settings import Key, choice_of, describe_keys, int_in, int_list, plain_text, read_settings
 
 __all__ = ["JointConfig", "describe_joint_keys", "load_joint_config"]
 
@@ -32,13 +33,15 @@ KEYS: Tuple[Key, ...] = (
     Key("TextureQPs", "texture_qps", int_list, "HEVC intra QPs of the texture (seed 003: 22, 27, 32, 37, 42, 47, 51)"),
     Key("FeatureQPs", "feature_qps", int_list, "QPs of the feature's scalar quantizer (seed 003 eq. 1)"),
     Key("Weights", "weights", _weights, "w1 of TFQI (eq. 3), one allocation and one rate-TFQI curve each"),
-    Key("Encoder", "encoder", plain_text, "the texture's HEVC encoder back end: x265-ffmpeg (grey and colour), x265 or hm (grey)"),
+    Key("Encoder", "encoder", plain_text, "the texture's HEVC encoder back end: x265-ffmpeg or hm (grey and colour), x265 (grey)"),
     Key("HmDir", "hm_dir", plain_text, "folder of HM's TAppEncoder/TAppDecoder for Encoder : hm (empty: $FTM_HM_DIR)"),
     Key("Network", "network", plain_text, "the network whose descriptor is the feature: a name of ftm-extract --list-models, or module:function"),
     Key("NetworkWeights", "network_weights", plain_text, "its weights file (empty: where the network finds its own)"),
+    Key("Task", "task", choice_of(*TASKS), "D_f's recognition task: verification on pairs, or classification by a linear "
+        "classifier fitted on half of each class's lossless features"),
     Key("Pairs", "pairs", int_in(2, 10**7), "verification pairs (LFW: 6000)"),
     Key("Folds", "folds", int_in(1, 1000), "verification folds (LFW: 10)"),
-    Key("PairSeed", "pair_seed", int_in(0, 2**31 - 1), "seed of the pairs"),
+    Key("PairSeed", "pair_seed", int_in(0, 2**31 - 1), "seed of the pairs (classification: of the halves)"),
 )  # fmt: skip
 KEYS_BY_NAME: Dict[str, Key] = {k.name: k for k in KEYS}
 
@@ -55,6 +58,7 @@ class JointConfig:
     hm_dir: str = ""
     network: str = "efficientnet-lite0"
     network_weights: str = ""
+    task: str = "verification"
     pairs: int = 6000
     folds: int = 10
     pair_seed: int = 0

@@ -20,7 +20,9 @@ images (the network of the run):
    measured pair; the oracle searches every measured pair within R_c; CTA
    spends R_c on texture alone. TFQI per :func:`ftm.metrics.tfqi.tfqi`.
 
-Rates are bits per image of each record (seed 003 counts the bits of a
+D_f is the error of ``task`` (:mod:`ftm.joint.recognition`: verification
+on pairs by default, or classification by a linear classifier fitted on
+lossless features). Rates are bits per image of each record (seed 003 counts the bits of a
 face); a pair's stream (:func:`ftm.stream.coding.join_streams`) adds its
 16 bytes of header and end box once. The reports also give bits per pixel.
 Each grid point is a function (:func:`texture_point`, :func:`feature_point`)
@@ -37,7 +39,7 @@ import numpy as np
 
 from ftm.joint.texture import SEED003_QPS, code_texture
 from ftm.metrics.tfqi import ExponentialModel, allocate, fit_model, oracle, tfqi
-from ftm.metrics.verification import verification, verification_pairs
+from ftm.joint.recognition import Score, recognition
 
 __all__ = ["JointResult", "JointSettings", "analyse", "feature_point", "feature_scale", "run_joint", "texture_point"]
 
@@ -53,6 +55,7 @@ class JointSettings:
     pairs: int = 6000
     folds: int = 10
     pair_seed: int = 0
+    task: str = "verification"  # D_f's recognition task (ftm.joint.recognition)
 
 
 @dataclass
@@ -83,10 +86,10 @@ def _nearest_pair(rt: Sequence[float], rf: Sequence[float], target: Tuple[float,
     return min(fits, key=lambda ij: abs(rt[ij[0]] - target[0]) + abs(rf[ij[1]] - target[1]))
 
 
-def texture_point(images: np.ndarray, pairs, embed: Embed, qp: int, encoder: str = "x265-ffmpeg", hm_dir: str = "") -> Tuple[dict, bytes]:
+def texture_point(images: np.ndarray, score: Score, embed: Embed, qp: int, encoder: str = "x265-ffmpeg", hm_dir: str = "") -> Tuple[dict, bytes]:
     """One texture QP: R_t, D_t and the accuracy of compress-then-analyze (features of the decoded images); and the stream."""
     t = code_texture(images, qp, encoder, hm_dir=hm_dir)
-    acc = verification(embed(t.reconstruction), pairs).accuracy
+    acc = score(embed(t.reconstruction))
     point = {"qp": qp, "bits_per_image": t.bits / t.images, "mse": t.mse, "psnr": t.psnr, "cta_accuracy": acc,
              "seconds": t.seconds, "encoder_version": t.encoder_version}  # fmt: skip
     return point, t.stream
@@ -97,12 +100,12 @@ def feature_scale(lossless: np.ndarray) -> float:
     return float(np.float32(1.0 / max(float(np.abs(lossless).max()), 1e-30)))
 
 
-def feature_point(lossless: np.ndarray, pairs, qp: int, scale: float) -> Tuple[dict, bytes]:
-    """One feature QP: R_f (every byte of the vector record) and D_f (the verification error of the decoded features)."""
+def feature_point(lossless: np.ndarray, score: Score, qp: int, scale: float) -> Tuple[dict, bytes]:
+    """One feature QP: R_f (every byte of the vector record) and D_f (the recognition error of the decoded features)."""
     from ftm.stream.coding import decode_all, encode_tensors
 
     coded = encode_tensors({"feature": lossless}, _vector_keys(scale, qp), progress=False)
-    acc = verification(decode_all(coded.data)["feature"], pairs).accuracy
+    acc = score(decode_all(coded.data)["feature"])
     bits = 8 * coded.tensors[0].record_bytes / len(lossless)
     return {"qp": qp, "bits_per_image": bits, "error_rate": 1.0 - acc, "accuracy": acc}, coded.data
 
@@ -127,13 +130,13 @@ def run_joint(images: np.ndarray, labels: np.ndarray, embed: Embed, settings: Jo
               log: Callable[[str], None] = lambda m: None) -> JointResult:  # fmt: skip
     """Seed 003's measurements, fits and allocations on ``images`` of ``labels``, one point after the other in
     this process (``ftm-joint`` runs the same points as resumable jobs, :mod:`ftm.joint.run`)."""
-    pairs = verification_pairs(labels, settings.pairs, settings.folds, settings.pair_seed)
     lossless = embed(images)
-    accuracy = verification(lossless, pairs).accuracy
-    log(f"lossless images: verification accuracy {100 * accuracy:.2f}%")
-    texture = [texture_point(images, pairs, embed, qp, settings.encoder)[0] for qp in settings.texture_qps]
+    score = recognition(settings.task, labels, lossless, settings.pairs, settings.folds, settings.pair_seed)
+    accuracy = score(lossless)
+    log(f"lossless images: {settings.task} accuracy {100 * accuracy:.2f}%")
+    texture = [texture_point(images, score, embed, qp, settings.encoder)[0] for qp in settings.texture_qps]
     scale = feature_scale(lossless)
-    feature = [feature_point(lossless, pairs, qp, scale)[0] for qp in settings.feature_qps]
+    feature = [feature_point(lossless, score, qp, scale)[0] for qp in settings.feature_qps]
     return analyse(settings, images.shape[0], int(images.shape[1] * images.shape[2]), accuracy, texture, feature)
 
 

@@ -4,11 +4,12 @@ Each texture QP and each feature QP is one job (:func:`run_joint_job`, run
 by :mod:`ftm.ctc.executors` in local worker processes or on a Dask
 cluster, its record written atomically by :class:`ftm.ctc.store.ResultStore`
 as it arrives). A job reads what the run prepared in the output folder: the
-images and labels (``inputs.npz``) and, for feature jobs, the features of
-the lossless images (``lossless.npy``); it writes the .ftm stream of its
+images and labels (``inputs.npz``) and the features of the lossless
+images (``lossless.npy``: coded by feature jobs, and the classifier's
+training data for ``Task : classification``); it writes the .ftm stream of its
 record under ``streams/``. Its id ends with a digest of everything its
 result depends on (the images' digest, the network, the QP, the encoder,
-the verification protocol, the feature scale), so a rerun skips finished
+the recognition task and its protocol, the feature scale), so a rerun skips finished
 points and a changed setting makes new ones. Where tools live (HmDir) and
 thread counts are left out.
 """
@@ -51,6 +52,7 @@ class JointJob:
     pairs: int
     folds: int
     pair_seed: int
+    task: str  # D_f's recognition task
     streams_dir: str
     cost: float  # relative work, to start the longest jobs first
     record_format: ClassVar[Tuple[str, int]] = ("ftm-joint-job", 1)
@@ -60,7 +62,7 @@ class JointJob:
                 "network": self.network, "network_weights": self.network_weights,
                 "encoder": self.encoder if self.kind == "texture" else None,
                 "scale": self.scale if self.kind == "feature" else None,
-                "pairs": self.pairs, "folds": self.folds, "pair_seed": self.pair_seed}  # fmt: skip
+                "pairs": self.pairs, "folds": self.folds, "pair_seed": self.pair_seed, "task": self.task}  # fmt: skip
 
 
 def plan_jobs(cfg, inputs: Path, inputs_digest: str, lossless: Path, scale: float, weights_digest: str, out: Path) -> List[JointJob]:
@@ -70,6 +72,8 @@ def plan_jobs(cfg, inputs: Path, inputs_digest: str, lossless: Path, scale: floa
         for qp in qps:
             payload = {"format": JOB_FORMAT, "kind": kind, "qp": qp, "inputs": inputs_digest, "network": cfg.network,
                        "weights": weights_digest, "pairs": [cfg.pairs, cfg.folds, cfg.pair_seed]}  # fmt: skip
+            if cfg.task != "verification":  # verification's digests stay those of the runs before Task existed
+                payload["task"] = cfg.task
             if kind == "texture":
                 payload["encoder"] = cfg.encoder
             else:
@@ -78,7 +82,7 @@ def plan_jobs(cfg, inputs: Path, inputs_digest: str, lossless: Path, scale: floa
             jobs.append(JointJob(
                 f"{kind}-qp{qp}-{digest}", kind, qp, str(inputs), inputs_digest, str(lossless), cfg.network,
                 cfg.network_weights, cfg.encoder, cfg.hm_dir, scale, cfg.pairs, cfg.folds, cfg.pair_seed,
-                str(out / STREAMS_DIR), 10.0 if kind == "texture" else 1.0,  # a texture job runs the network too
+                cfg.task, str(out / STREAMS_DIR), 10.0 if kind == "texture" else 1.0,  # a texture job runs the network too
             ))  # fmt: skip
     return jobs
 
@@ -122,15 +126,16 @@ def _network(job: JointJob):
 
 def _measure(job: JointJob, settings: WorkerSettings) -> Dict[str, Any]:
     from ftm.joint.experiment import feature_point, texture_point
-    from ftm.metrics.verification import verification_pairs
+    from ftm.joint.recognition import recognition
 
     images, labels = _inputs(job)
-    pairs = verification_pairs(labels, job.pairs, job.folds, job.pair_seed)
+    lossless = _cached(("lossless", job.lossless, job.inputs_digest), lambda: np.load(job.lossless, allow_pickle=False))
+    score = _cached(("score", job.inputs_digest, job.lossless, job.task, job.pairs, job.folds, job.pair_seed),
+                    lambda: recognition(job.task, labels, lossless, job.pairs, job.folds, job.pair_seed))  # fmt: skip
     if job.kind == "texture":
-        point, stream = texture_point(images, pairs, embedder(_network(job)), job.qp, job.encoder, job.hm_dir)
+        point, stream = texture_point(images, score, embedder(_network(job)), job.qp, job.encoder, job.hm_dir)
     else:
-        lossless = _cached(("lossless", job.lossless, job.inputs_digest), lambda: np.load(job.lossless, allow_pickle=False))
-        point, stream = feature_point(lossless, pairs, job.qp, job.scale)
+        point, stream = feature_point(lossless, score, job.qp, job.scale)
     name = f"{job.job_id}.ftm"
     write_bytes_atomic(Path(job.streams_dir) / name, stream)
     return {"point": point, "stream": f"{STREAMS_DIR}/{name}"}

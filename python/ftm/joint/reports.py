@@ -56,6 +56,10 @@ def _f(v, fmt: str) -> str:
     return "-" if v is None else format(v, fmt)
 
 
+def _task(result: JointResult) -> str:
+    return result.settings.get("task", "verification")
+
+
 def _pct(v) -> str:
     return "-" if v is None else f"{v:+.1f}%"
 
@@ -63,7 +67,7 @@ def _pct(v) -> str:
 def format_report(result: JointResult) -> str:
     px = result.pixels
     lines = [f"# Joint texture and feature coding (seed 003): {result.images} images of {px} pixels", "",
-             f"Verification accuracy of the features of the lossless images: {100 * result.lossless_accuracy:.2f}%.", "",
+             f"{_task(result).capitalize()} accuracy of the features of the lossless images: {100 * result.lossless_accuracy:.2f}%.", "",
              "## Texture (HEVC all intra)", "", "| QP | bits/image | bpp | MSE | PSNR (dB) | CTA accuracy (%) |",
              "| ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     lines += [f"| {t['qp']} | {t['bits_per_image']:.1f} | {t['bits_per_image'] / px:.3f} | {t['mse']:.2f} | {t['psnr']:.2f} | "
@@ -110,7 +114,9 @@ def _provenance(result: JointResult) -> List[str]:
     executor = run.get("executor", {})
     return ["## Run", "",
             f"- images: {result.images}, sha256 {run.get('images_digest', '?')[:16]}...; network {run.get('network')}",
-            f"- verification pairs: {result.settings['pairs']} in {result.settings['folds']} folds, seed {result.settings['pair_seed']}",
+            (f"- verification pairs: {result.settings['pairs']} in {result.settings['folds']} folds, seed {result.settings['pair_seed']}"
+             if _task(result) == "verification" else
+             f"- classification: logistic regression fitted on half of each class (seed {result.settings['pair_seed']}), tested on the other half"),
             f"- texture encoder: {', '.join(encoders) or '?'}",
             f"- {run.get('jobs')} grid points, {run.get('jobs_run')} run now on {executor.get('executor', '?')} "
             f"({executor.get('workers', '?')} workers); wall time {run.get('wall_seconds', 0):.1f} s",
@@ -134,6 +140,7 @@ def _png(fig) -> bytes:
 def _plots(result: JointResult, out: Path) -> List[Path]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     written = []
     fig = Figure(figsize=(9, 3.6), dpi=100, layout="constrained")
@@ -161,6 +168,8 @@ def _plots(result: JointResult, out: Path) -> List[Path]:
                 x, y = _curve(result.allocations, w1, *keys)
                 ax.plot(x, y, "o-", label=text)
             ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(ScalarFormatter())
+            ax.xaxis.set_minor_formatter(NullFormatter())  # log-scale minor labels overlap on a short range
             ax.set_xlabel("bits per image")
             ax.set_ylabel(label)
             ax.set_title(f"w1 = {w1:g}", fontsize=9)

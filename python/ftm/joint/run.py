@@ -31,6 +31,7 @@ from ftm.errors import InputError, JobsFailedError
 from ftm.joint.config import JointConfig
 from ftm.joint.experiment import JointResult, JointSettings, analyse, feature_scale
 from ftm.joint.jobs import STREAMS_DIR, embedder, plan_jobs, run_joint_job
+from ftm.joint.recognition import recognition
 
 __all__ = ["load_images", "run"]
 
@@ -126,8 +127,6 @@ def _executor(workers: Optional[int], scheduler: Optional[str], todo: int) -> Ex
 def run(cfg: JointConfig, progress: bool = True, workers: Optional[int] = None, scheduler: Optional[str] = None,
         executor: Optional[Executor] = None, argv: Optional[Sequence[str]] = None) -> JointResult:  # fmt: skip
     """Measure every unfinished grid point as a job, then fit, allocate and write the pair streams."""
-    from ftm.metrics.verification import verification, verification_pairs
-
     def log(message: str) -> None:
         if progress:
             print(message, file=sys.stderr, flush=True)
@@ -137,8 +136,7 @@ def run(cfg: JointConfig, progress: bool = True, workers: Optional[int] = None, 
     out.mkdir(parents=True, exist_ok=True)
     with file_lock(out / LOCK_FILE, f"output folder {out}", wait=False):
         images, labels, lossless, inputs, digest, lossless_path, weights_digest = _prepare(cfg, out, log)
-        pairs = verification_pairs(labels, cfg.pairs, cfg.folds, cfg.pair_seed)
-        accuracy = verification(lossless, pairs).accuracy
+        accuracy = recognition(cfg.task, labels, lossless, cfg.pairs, cfg.folds, cfg.pair_seed)(lossless)
         scale = feature_scale(lossless)
         jobs = plan_jobs(cfg, inputs, digest, lossless_path, scale, weights_digest, out)
         (out / STREAMS_DIR).mkdir(exist_ok=True)
@@ -160,7 +158,8 @@ def run(cfg: JointConfig, progress: bool = True, workers: Optional[int] = None, 
             raise JobsFailedError(f"{len(failed)} of {len(jobs)} points failed (first: {failed[0]['job_id']}: {first}); "
                                   f"their records are in {store.dir}; run again to retry them")  # fmt: skip
         points = {j.job_id: records[j.job_id]["point"] for j in jobs}
-        settings = JointSettings(cfg.texture_qps, cfg.feature_qps, cfg.weights, cfg.encoder, cfg.pairs, cfg.folds, cfg.pair_seed)
+        settings = JointSettings(cfg.texture_qps, cfg.feature_qps, cfg.weights, cfg.encoder, cfg.pairs, cfg.folds, cfg.pair_seed,
+                                 cfg.task)  # fmt: skip
         result = analyse(settings, len(images), int(images.shape[1] * images.shape[2]), accuracy,
                          [points[j.job_id] for j in jobs if j.kind == "texture"],
                          [points[j.job_id] for j in jobs if j.kind == "feature"])  # fmt: skip

@@ -7,7 +7,7 @@ image record (``FeatureKind : image``, :mod:`ftm.codecs.images`, SPEC.md
 3.16): N pictures of one all-intra sequence (every picture an IDR picture,
 so each image is coded on its own), 4:0:0 for grey images, 4:2:0 YCbCr for
 colour ones, through an HEVC back end (x265 through the bundled ffmpeg by
-default, HM when given, for grey images). The pictures are the images
+default, or HM when given). The pictures are the images
 padded to multiples of 8 by edge replication (Fashion-MNIST's 28 x 28
 become 32 x 32); the MSE is over the original pixels (and, for colour, the
 three RGB channels) only; the rate is every byte of the record.

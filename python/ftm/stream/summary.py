@@ -28,7 +28,7 @@ __all__ = ["format_table", "summary_dict", "write_summary"]
 COLUMNS = ("Tensor", "Shape", "QP", "Frames", "FrameSize", "Bits", "CompRate", "FramePSNR", "FeatMSE", "FeatMaxErr", "Enc(s)", "Dec(s)")
 LEGEND = (
     "FramePSNR: dB, decoded frames vs coded frames, B-bit samples (peak 2^B - 1); "
-    "FeatMSE, FeatMaxErr: decoded features vs input, in the features' units; CompRate: bytes / float32 bytes"
+    "FeatMSE, FeatMaxErr: decoded features vs input, in the features' units; CompRate: bytes / float32 bytes (images: / 8-bit sample bytes)"
 )
 
 

@@ -59,7 +59,7 @@ CHROMA_FORMATS = (400, 420)
 #: to earlier ones only).
 INTER_CODINGS = ("randomaccess", "lowdelay")
 # The back ends that code and decode colour (4:2:0) pictures, for the messages of the others
-COLOUR_ENCODERS, COLOUR_DECODERS = ("x265-ffmpeg",), ("ffmpeg",)
+COLOUR_ENCODERS, COLOUR_DECODERS = ("x265-ffmpeg", "hm"), ("ffmpeg", "hm")
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def _check_args(args: Sequence[str]) -> Tuple[str, ...]:
 
 
 class HMEncoder(Encoder):
-    """HM's TAppEncoder: all-intra 4:0:0, main-RExt profile, MD5 picture hashes.
+    """HM's TAppEncoder: all-intra 4:0:0, main-RExt profile (images in colour: 4:2:0, Main), MD5 picture hashes.
 
     Options:
         hm_dir: folder holding HM's binaries (default: $FTM_HM_DIR).
@@ -135,7 +135,7 @@ class HMEncoder(Encoder):
     def version(self) -> str:
         return _version(self.exe, "Encoder")
 
-    def command(self, count: int, height: int, width: int, coded_bits: int, qp: int, tmp: str) -> List[str]:
+    def command(self, count: int, height: int, width: int, coded_bits: int, qp: int, tmp: str, chroma_format: int = 400) -> List[str]:
         cmd = [self.exe]
         for path in self.config:
             cmd += ["-c", os.path.abspath(path)]
@@ -145,7 +145,9 @@ class HMEncoder(Encoder):
             f"--SourceWidth={width}", f"--SourceHeight={height}", f"--FramesToBeEncoded={count}", "--FrameRate=25",
             f"--InputBitDepth={coded_bits}", f"--MSBExtendedBitDepth={coded_bits}",
             f"--InternalBitDepth={coded_bits}", f"--OutputBitDepth={coded_bits}",
-            "--InputChromaFormat=400", "--ChromaFormatIDC=400", "--Profile=main-RExt",
+            f"--InputChromaFormat={chroma_format}", f"--ChromaFormatIDC={chroma_format}",
+            # 4:0:0 needs a range extensions profile; 8-bit 4:2:0 pictures (images) are Main profile
+            "--Profile=main-RExt" if chroma_format == 400 else "--Profile=main",
             f"--QP={qp}", f"--SEIDecodedPictureHash={1 if self.picture_hash else 0}",
         ]
         # fmt: on
@@ -160,6 +162,16 @@ class HMEncoder(Encoder):
         coded_bits = self.coded_bits(bits)
         qp = check_qp(qp, coded_bits)
         count, height, width = frames.shape
+        return self._encode_raw(raw_frames.to_raw(frames, coded_bits), count, height, width, coded_bits, bits, qp, progress)
+
+    def encode_colour(self, luma, chroma, qp, progress=None) -> EncodedVideo:
+        """8-bit 4:2:0 pictures (images, SPEC.md 3.16), Main profile."""
+        count, height, width = luma.shape
+        raw = np.concatenate([np.asarray(luma, np.uint8).reshape(count, -1), np.asarray(chroma, np.uint8).reshape(count, -1)], axis=1)
+        return self._encode_raw(raw, count, height, width, 8, 8, check_qp(qp, 8), progress, chroma_format=420)
+
+    def _encode_raw(self, raw: np.ndarray, count: int, height: int, width: int, coded_bits: int, bits: int, qp: int,
+                    progress, chroma_format: int = 400) -> EncodedVideo:  # fmt: skip
         coded_pictures = [0]
 
         def picture_done(line: bytes) -> None:  # HM logs one "POC n ..." line per coded picture
@@ -168,8 +180,8 @@ class HMEncoder(Encoder):
                 progress(coded_pictures[0])
 
         with tempfile.TemporaryDirectory(prefix="ftm-hm-") as tmp:
-            raw_frames.to_raw(frames, coded_bits).tofile(os.path.join(tmp, "frames.yuv"))
-            command = self.command(count, height, width, coded_bits, qp, tmp)
+            raw.tofile(os.path.join(tmp, "frames.yuv"))
+            command = self.command(count, height, width, coded_bits, qp, tmp, chroma_format)
             seconds = external.run(
                 "HM TAppEncoder", command, timeout=self.timeout, cwd=tmp,
                 stdout_lines=picture_done if progress is not None else None,
@@ -177,16 +189,16 @@ class HMEncoder(Encoder):
             with open(os.path.join(tmp, "stream.hevc"), "rb") as f:
                 stream = f.read()
             reconstructed = None
-            if self.reconstruction:
+            if self.reconstruction and chroma_format == 400:
                 with open(os.path.join(tmp, "recon.yuv"), "rb") as f:
                     reconstructed = raw_frames.from_raw(
                         f.read(), "HM's reconstruction", count, height, width, coded_bits, bits, command
                     )
         try:
-            raw_frames.check_stream(stream, count, height, width, bits, "HM TAppEncoder")
+            raw_frames.check_stream(stream, count, height, width, bits, "HM TAppEncoder", chroma_format=chroma_format)
         except CodecError as exc:
             raise CodecError(f"HM wrote an unexpected stream: {exc.message}", command) from exc
-        return EncodedVideo(stream, self.name, self.version(), coded_bits, seconds, reconstructed)
+        return EncodedVideo(stream, self.name, self.version(), coded_bits, seconds, reconstructed, chroma_format=chroma_format)
 
 
 class HMDecoder(Decoder):
@@ -219,13 +231,33 @@ class HMDecoder(Decoder):
     def decode(self, bitstream, num_frames, height, width, bits, codec=HEVC, chroma_format=400) -> DecodedVideo:
         self.check_codec(codec)
         info = raw_frames.check_stream(bitstream, num_frames, height, width, bits, self.name, codec, chroma_format)
+        data, command, seconds = self._decode_raw(bitstream, num_frames, height, width, info.bit_depth, chroma_format)
+        frames = raw_frames.from_raw(data, "HM TAppDecoder", num_frames, height, width, info.bit_depth, bits, command,
+                                     error=PayloadError, chroma_format=chroma_format)  # fmt: skip
+        return DecodedVideo(frames, seconds)
+
+    def decode_colour(self, bitstream, num_pictures, height, width):
+        """The pictures of a 4:2:0 8-bit HEVC stream (images, SPEC.md 3.16), MD5 hashes checked as :meth:`decode` does."""
+        info = raw_frames.check_stream(bitstream, num_pictures, height, width, 8, self.name, HEVC, 420)
+        if info.bit_depth != 8:
+            raise PayloadError(f"{self.name}: an image's stream is coded at 8 bits, this one at {info.bit_depth}")
+        data, command, seconds = self._decode_raw(bitstream, num_pictures, height, width, 8, 420)
+        if len(data) != raw_frames.raw_size(num_pictures, height, width, 8, 420):
+            raise PayloadError(f"HM TAppDecoder wrote {len(data)} bytes, not {num_pictures} 4:2:0 pictures of {width} x {height}", command)
+        pictures = np.frombuffer(bytes(data), dtype=np.uint8).reshape(num_pictures, -1)
+        plane = height * width
+        return (pictures[:, :plane].reshape(num_pictures, height, width),
+                pictures[:, plane:].reshape(num_pictures, 2, height // 2, width // 2), seconds)  # fmt: skip
+
+    def _decode_raw(self, bitstream, num_frames: int, height: int, width: int, depth: int, chroma_format: int):
+        """TAppDecoder's output file (at most the declared pictures' bytes + 1), its command and seconds."""
         with tempfile.TemporaryDirectory(prefix="ftm-hm-") as tmp:
             stream_path = os.path.join(tmp, "stream.hevc")
             recon_path = os.path.join(tmp, "decoded.yuv")
             with open(stream_path, "wb") as f:
                 f.write(bitstream)
-            command = [self.exe, "-b", stream_path, "-o", recon_path, "-d", str(info.bit_depth)]
-            expected = raw_frames.raw_size(num_frames, height, width, info.bit_depth)
+            command = [self.exe, "-b", stream_path, "-o", recon_path, "-d", str(depth)]
+            expected = raw_frames.raw_size(num_frames, height, width, depth, chroma_format)
             # a hash mismatch makes HM exit with status 1: check the log first to say so
             done = external.run(
                 "HM TAppDecoder", command, timeout=self.timeout, cwd=tmp, check=False,
@@ -254,8 +286,4 @@ class HMDecoder(Decoder):
                 )
             if not os.path.exists(recon_path):
                 raise PayloadError("HM TAppDecoder wrote no pictures", command, log[-2000:])
-            frames = raw_frames.from_raw(
-                read_at_most(recon_path, expected), "HM TAppDecoder", num_frames, height, width,
-                info.bit_depth, bits, command, error=PayloadError,
-            )  # fmt: skip
-        return DecodedVideo(frames, done.seconds)
+            return read_at_most(recon_path, expected), command, done.seconds
