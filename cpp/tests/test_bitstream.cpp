@@ -8,11 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "bitstream_helpers.hpp"
 #include "ftm/bitstream.hpp"
 
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
+using namespace ftm_test;  // NOLINT: the shared helpers of bitstream_helpers.hpp
 
 ftm::TensorRecord map_record(const std::string& name = "features") {
   ftm::TensorRecord r;
@@ -56,15 +58,6 @@ Bytes sample_stream() {
   ftm::Stream s;
   s.tensors = {map_record(), vector_record()};
   return ftm::write_stream(s);
-}
-
-std::string parse_error(const Bytes& b) {
-  try {
-    ftm::parse_stream(b.data(), b.size());
-  } catch (const ftm::BitstreamError& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 TEST(Bitstream, RoundTripsEveryField) {

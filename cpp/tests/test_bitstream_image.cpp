@@ -8,11 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "bitstream_helpers.hpp"
 #include "ftm/bitstream.hpp"
 
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
+using namespace ftm_test;  // NOLINT: the shared helpers of bitstream_helpers.hpp
 
 ftm::TensorRecord image_record(std::uint32_t c = 3, std::uint32_t n = 2, std::uint32_t h = 5, std::uint32_t w = 7) {
   ftm::TensorRecord r;
@@ -37,42 +39,6 @@ ftm::TensorRecord vector_record() {
   r.scalar_quant = ftm::ScalarQuantBox{20, 0, 0, 1.0f};
   r.cabac = Bytes{1, 2, 3};
   return r;
-}
-
-std::string validate_error(const ftm::TensorRecord& r) {
-  ftm::Stream s;
-  s.tensors = {r};
-  try {
-    ftm::validate(s);
-  } catch (const ftm::BitstreamError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-Bytes write_one(const ftm::TensorRecord& r) {
-  ftm::Stream s;
-  s.tensors = {r};
-  return ftm::write_stream(s);
-}
-
-std::string parse_error(const Bytes& b) {
-  try {
-    ftm::parse_stream(b.data(), b.size());
-  } catch (const ftm::BitstreamError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-std::size_t find_box(const Bytes& b, const char* type) {
-  for (std::size_t pos = 8; pos + 8 <= b.size();) {
-    std::uint32_t size;
-    std::memcpy(&size, b.data() + pos, 4);  // little-endian host, as CI
-    if (std::memcmp(b.data() + pos + 4, type, 4) == 0) return pos;
-    pos += 8 + size;
-  }
-  return b.size();
 }
 
 // Inserts a box of `type` with `payload` before the box at `at`.

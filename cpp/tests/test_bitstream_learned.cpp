@@ -8,11 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "bitstream_helpers.hpp"
 #include "ftm/bitstream.hpp"
 
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
+using namespace ftm_test;  // NOLINT: the shared helpers of bitstream_helpers.hpp
 
 ftm::TensorRecord learned_record(ftm::LearnedMethod method, std::uint32_t n = 3, std::uint32_t d = 8) {
   ftm::TensorRecord r;
@@ -52,42 +54,6 @@ ftm::TensorRecord learned_record(ftm::LearnedMethod method, std::uint32_t n = 3,
     }
   }
   return r;
-}
-
-std::string validate_error(const ftm::TensorRecord& r) {
-  ftm::Stream s;
-  s.tensors = {r};
-  try {
-    ftm::validate(s);
-  } catch (const ftm::BitstreamError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-Bytes write_one(const ftm::TensorRecord& r) {
-  ftm::Stream s;
-  s.tensors = {r};
-  return ftm::write_stream(s);
-}
-
-std::string parse_error(const Bytes& b) {
-  try {
-    ftm::parse_stream(b.data(), b.size());
-  } catch (const ftm::BitstreamError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-std::size_t find_box(const Bytes& b, const char* type) {
-  for (std::size_t pos = 8; pos + 8 <= b.size();) {
-    std::uint32_t size;
-    std::memcpy(&size, b.data() + pos, 4);  // little-endian host, as CI
-    if (std::memcmp(b.data() + pos + 4, type, 4) == 0) return pos;
-    pos += 8 + size;
-  }
-  return b.size();
 }
 
 TEST(LearnedRecord, EveryMethodRoundTrips) {

@@ -16,16 +16,16 @@ so both checksums of the record cover them.
 from __future__ import annotations
 
 import time
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional
 
 import numpy as np
 
 from ftm._core import bitstream as container
 from ftm.codecs.options import DecodeOptions
-from ftm.codecs.tensor_codec import CodedTensor, DecodeCost, DecodedTensor, TensorCodec
+from ftm.codecs.tensor_codec import CodedTensor, DecodeCost, DecodedTensor
 from ftm.codecs.video import DECODERS, ENCODERS, HEVC, Decoder, Encoder
 from ftm.codecs.video.colour import rgb_to_ycbcr420, ycbcr420_to_rgb
-from ftm.codecs.video_maps import MapCodec, psnr
+from ftm.codecs.video_maps import MapCodec, VideoPayloadCodec, psnr
 from ftm.errors import BitstreamError, ConfigError, InputError
 from ftm.kernels.pack import pack
 
@@ -47,7 +47,7 @@ def _padded(images: np.ndarray) -> np.ndarray:
     return frames.reshape(n, c, *frames.shape[1:])
 
 
-class ImageCodec(TensorCodec):
+class ImageCodec(VideoPayloadCodec):
     """N x C x H x W uint8 images (C = 1 or 3) coded all intra by an HEVC encoder back end."""
 
     name = "image"
@@ -77,19 +77,6 @@ class ImageCodec(TensorCodec):
     def for_encoding(cls, cfg) -> "ImageCodec":
         options = DecodeOptions(decoder=cfg.decoder, hm_dir=cfg.hm_dir)
         return cls(ENCODERS[cfg.encoder].from_config(cfg), DECODERS[cfg.decoder].from_options(options), cfg.qp)
-
-    @classmethod
-    def for_decoding(cls, options: DecodeOptions) -> "ImageCodec":
-        if options.decoder not in DECODERS:
-            raise ConfigError(f"unknown video decoder {options.decoder!r}; expected one of {', '.join(DECODERS)}")
-        return cls(None, DECODERS[options.decoder].from_options(options))
-
-    def describe(self) -> Tuple[str, str]:
-        coder = self.encoder if self.encoder is not None else self.decoder
-        return coder.name, coder.version()
-
-    def describe_decoder(self) -> Tuple[str, str]:
-        return self.decoder.name, self.decoder.version()
 
     def encode(self, x: np.ndarray, record: "container.TensorRecord", progress: Optional[Callable[[int, int], None]] = None) -> CodedTensor:
         if self.encoder is None:

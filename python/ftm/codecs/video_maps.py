@@ -29,7 +29,7 @@ from ftm.kernels.pack import PackLayout, pack, unpack
 from ftm.kernels.quantize import MAX_BITS, MIN_BITS, LogParams, MinMaxParams, QuantParams, dequantize, quantize
 from ftm.settings import Key, boolean, choice_of, int_in, optional_float
 
-__all__ = ["MapCodec", "quant_params_of", "layout_of", "payload_of", "psnr"]
+__all__ = ["MapCodec", "VideoPayloadCodec", "quant_params_of", "layout_of", "payload_of", "psnr"]
 
 # The VIDC box's codec_id and chroma_format_idc (SPEC.md 3.6); 4:0:0 HEVC payloads keep the HEVC box (3.5),
 # so codec_id 0 comes with 4:2:0 only.
@@ -147,7 +147,28 @@ def layout_of(record: "container.TensorRecord") -> PackLayout:
 
 
 
-class MapCodec(TensorCodec):
+class VideoPayloadCodec(TensorCodec):
+    """What the codecs of video payloads (feature maps, images) share: a decoder from the user's choices,
+    and the names and versions of the back ends that code and decode. ``cls(encoder, decoder)`` builds one."""
+
+    encoder: Optional[Encoder]
+    decoder: Decoder
+
+    @classmethod
+    def for_decoding(cls, options: DecodeOptions):
+        if options.decoder not in DECODERS:
+            raise ConfigError(f"unknown video decoder {options.decoder!r}; expected one of {', '.join(DECODERS)}")
+        return cls(None, DECODERS[options.decoder].from_options(options))
+
+    def describe(self) -> Tuple[str, str]:
+        coder = self.encoder if self.encoder is not None else self.decoder
+        return coder.name, coder.version()
+
+    def describe_decoder(self) -> Tuple[str, str]:
+        return self.decoder.name, self.decoder.version()
+
+
+class MapCodec(VideoPayloadCodec):
     """N x C x H x W feature maps: pre-quantizer, frame packing and a video encoder/decoder pair."""
 
     name = "map"
@@ -224,19 +245,6 @@ class MapCodec(TensorCodec):
     def for_encoding(cls, cfg) -> "MapCodec":
         options = DecodeOptions(decoder=cfg.decoder, hm_dir=cfg.hm_dir, vtm_dir=cfg.vtm_dir)
         return cls(ENCODERS[cfg.encoder].from_config(cfg), DECODERS[cfg.decoder].from_options(options), cfg)
-
-    @classmethod
-    def for_decoding(cls, options: DecodeOptions) -> "MapCodec":
-        if options.decoder not in DECODERS:
-            raise ConfigError(f"unknown video decoder {options.decoder!r}; expected one of {', '.join(DECODERS)}")
-        return cls(None, DECODERS[options.decoder].from_options(options))
-
-    def describe(self) -> Tuple[str, str]:
-        coder = self.encoder if self.encoder is not None else self.decoder
-        return coder.name, coder.version()
-
-    def describe_decoder(self) -> Tuple[str, str]:
-        return self.decoder.name, self.decoder.version()
 
     def encode(
         self, x: np.ndarray, record: "container.TensorRecord", progress: Optional[Callable[[int, int], None]] = None
