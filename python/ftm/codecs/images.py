@@ -16,7 +16,7 @@ so both checksums of the record cover them.
 from __future__ import annotations
 
 import time
-from typing import Callable, List, Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -116,9 +116,6 @@ class ImageCodec(VideoPayloadCodec):
             images = ycbcr420_to_rgb(luma[:, :h, :w], chroma)
         images = np.ascontiguousarray(images, dtype=np.uint8)
         return DecodedTensor(images, images, seconds)
-
-    def decode_batch(self, records) -> List[DecodedTensor]:
-        return [self.decode(record) for record in records]
 
     def decode_cost(self, record: "container.TensorRecord") -> DecodeCost:
         """The pictures a decoder writes (4:2:0 with their chroma), the images, and the colour process's integers."""

@@ -30,7 +30,9 @@ from ftm._core import bitstream as container
 from ftm.codecs.options import DecodeOptions
 from ftm.settings import Key
 
-__all__ = ["CodedTensor", "DecodeCost", "DecodedTensor", "TensorCodec"]
+__all__ = ["CodedTensor", "DecodeCost", "DecodedTensor", "FLOAT_DTYPES", "TensorCodec"]
+
+FLOAT_DTYPES = tuple(np.dtype(t) for t in (np.float16, np.float32, np.float64))  # the source dtypes of features
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ class TensorCodec(abc.ABC):
     exact_features: ClassVar[bool] = True
     progress_unit: ClassVar[str] = "tensor"  # what encode_batch's progress counts
     # The dtypes of the tensors it codes (uint8 for images; floats for features)
-    source_dtypes: ClassVar[Tuple[np.dtype, ...]] = tuple(np.dtype(t) for t in (np.float16, np.float32, np.float64))
+    source_dtypes: ClassVar[Tuple[np.dtype, ...]] = FLOAT_DTYPES
 
     @classmethod
     @abc.abstractmethod

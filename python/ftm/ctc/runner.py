@@ -24,13 +24,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ftm._atomic import write_text_atomic
 from ftm.ctc.config import CtcConfig
-from ftm.ctc.executors import DaskExecutor, Executor, LocalExecutor, default_workers, threads_per_job
+from ftm.ctc.executors import DaskExecutor, Executor, LocalExecutor, Task, default_workers, threads_per_job
 from ftm.ctc.featuresets import file_lock, open_feature_sets
-from ftm.ctc.job import WorkerSettings
+from ftm.ctc.job import WorkerSettings, run_job
 from ftm.ctc.matrix import Job, expand_jobs
 from ftm.ctc.plots import write_plots
 from ftm.ctc.provenance import collect_provenance
@@ -76,14 +76,26 @@ def plan(cfg: CtcConfig, log: Callable[[str], None] = print):
     return sets, expand_jobs(cfg, sets)
 
 
-def _make_executor(workers: Optional[int], scheduler: Optional[str], threads: Optional[int], todo: int) -> Executor:
+def make_executor(workers: Optional[int], scheduler: Optional[str], threads: Optional[int], todo: int,
+                  task: Task = run_job) -> Executor:  # fmt: skip
+    """The Dask cluster at ``scheduler``, or ``workers`` local processes (default all cores, no more than
+    ``todo`` jobs), running ``task``; ``threads`` per job (default: the cores shared out; 1 on Dask)."""
     if scheduler:
-        return DaskExecutor(scheduler, WorkerSettings(threads_per_job(1, threads if threads is not None else 1)))
+        return DaskExecutor(scheduler, WorkerSettings(threads_per_job(1, threads if threads is not None else 1)), task=task)
     requested = workers if workers is not None else default_workers()
     if requested < 1:
         raise ValueError(f"--jobs must be >= 1, got {requested}")
     used = max(1, min(requested, todo))
-    return LocalExecutor(used, WorkerSettings(threads_per_job(used, threads)))
+    return LocalExecutor(used, WorkerSettings(threads_per_job(used, threads)), task=task)
+
+
+def pending_jobs(store: ResultStore, jobs: Sequence[Job]) -> Tuple[Dict[str, Dict[str, Any]], int, List[Job]]:
+    """The records of ``jobs`` already in ``store`` (its leftovers of a killed run removed), how many finished,
+    and the jobs to run, longest first so that the last jobs to finish are short ones."""
+    store.prepare()
+    records = store.load_all(j.job_id for j in jobs)
+    finished = {job_id for job_id, r in records.items() if r.get("status") == "ok"}
+    return records, len(finished), sorted((j for j in jobs if j.job_id not in finished), key=lambda j: -j.cost)
 
 
 def run_ctc(
@@ -109,23 +121,19 @@ def run_ctc(
     with file_lock(out / LOCK_FILE, f"output folder {out}", wait=False):
         _, jobs = plan(cfg, log)
         store = ResultStore(out)
-        store.prepare()
-        records = store.load_all(j.job_id for j in jobs)
-        finished = {job_id for job_id, r in records.items() if r.get("status") == "ok"}
-        # longest first, so that the last jobs to finish are short ones
-        todo = sorted((j for j in jobs if j.job_id not in finished), key=lambda j: -j.cost)
+        records, finished, todo = pending_jobs(store, jobs)
         others = store.others(j.job_id for j in jobs)
         if others:
             log(f"ftm-ctc: {len(others)} record(s) in {store.dir} belong to no job of this matrix; kept, not reported")
         own_executor = executor is None
         if executor is None:
-            executor = _make_executor(workers, scheduler, threads, len(todo))
+            executor = make_executor(workers, scheduler, threads, len(todo))
         interrupted = False
         try:
             provenance = collect_provenance(cfg, executor.describe(), argv)
-            provenance["matrix"] = {"jobs": len(jobs), "finished_before": len(finished), "to_run": len(todo)}
+            provenance["matrix"] = {"jobs": len(jobs), "finished_before": finished, "to_run": len(todo)}
             write_text_atomic(out / "provenance.json", json.dumps(json_safe(provenance), indent=1) + "\n")
-            run_jobs(executor, todo, store, records, len(jobs), len(finished), progress)
+            run_jobs(executor, todo, store, records, len(jobs), finished, progress)
         except KeyboardInterrupt:
             interrupted = True  # the workers are stopped by now; the reports say what finished
         finally:
@@ -137,7 +145,7 @@ def run_ctc(
     rows = reports.pop("_rows")
     ok = sum(1 for r in rows if r["status"] == "ok")
     failed = sum(1 for r in rows if r["status"] == "failed")
-    return RunSummary(out, len(jobs), len(finished), len(todo), ok, failed, time.perf_counter() - t0, reports, rows)
+    return RunSummary(out, len(jobs), finished, len(todo), ok, failed, time.perf_counter() - t0, reports, rows)
 
 
 def run_jobs(

@@ -22,10 +22,9 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from ftm._atomic import write_bytes_atomic, write_text_atomic
-from ftm.ctc.executors import DaskExecutor, Executor, LocalExecutor, default_workers, threads_per_job
+from ftm.ctc.executors import Executor
 from ftm.ctc.featuresets import file_lock
-from ftm.ctc.job import WorkerSettings
-from ftm.ctc.runner import run_jobs
+from ftm.ctc.runner import make_executor, pending_jobs, run_jobs
 from ftm.ctc.store import ResultStore
 from ftm.errors import InputError, JobsFailedError
 from ftm.joint.config import JointConfig
@@ -117,13 +116,6 @@ def _prepare(cfg: JointConfig, out: Path, log: Callable[[str], None]):
     return images, labels, features, inputs, inputs_digest, lossless, weights_digest
 
 
-def _executor(workers: Optional[int], scheduler: Optional[str], todo: int) -> Executor:
-    if scheduler:
-        return DaskExecutor(scheduler, WorkerSettings(1), task=run_joint_job)
-    used = max(1, min(workers if workers is not None else default_workers(), max(todo, 1)))
-    return LocalExecutor(used, WorkerSettings(threads_per_job(used)), task=run_joint_job)
-
-
 def run(cfg: JointConfig, progress: bool = True, workers: Optional[int] = None, scheduler: Optional[str] = None,
         executor: Optional[Executor] = None, argv: Optional[Sequence[str]] = None) -> JointResult:  # fmt: skip
     """Measure every unfinished grid point as a job, then fit, allocate and write the pair streams."""
@@ -141,14 +133,11 @@ def run(cfg: JointConfig, progress: bool = True, workers: Optional[int] = None, 
         jobs = plan_jobs(cfg, inputs, digest, lossless_path, scale, weights_digest, out)
         (out / STREAMS_DIR).mkdir(exist_ok=True)
         store = ResultStore(out)
-        store.prepare()
-        records = store.load_all(j.job_id for j in jobs)
-        finished = {i for i, r in records.items() if r.get("status") == "ok"}
-        todo = sorted((j for j in jobs if j.job_id not in finished), key=lambda j: -j.cost)
+        records, finished, todo = pending_jobs(store, jobs)
         own = executor is None
-        executor = executor or _executor(workers, scheduler, len(todo))
+        executor = executor or make_executor(workers, scheduler, None, len(todo), task=run_joint_job)
         try:
-            run_jobs(executor, todo, store, records, len(jobs), len(finished), progress, tool="ftm-joint")
+            run_jobs(executor, todo, store, records, len(jobs), finished, progress, tool="ftm-joint")
         finally:
             if own:
                 executor.close()

@@ -11,6 +11,7 @@ from typing import Tuple
 import numpy as np
 
 from ftm._core import bitstream as container
+from ftm.codecs.tensor_codec import FLOAT_DTYPES
 from ftm.errors import InputError
 
 __all__ = ["FLOAT_DTYPES", "SOURCE_DTYPES", "md5", "source_tensor", "new_record", "hash_box", "record_bytes", "reconstruction_error"]
@@ -21,7 +22,6 @@ SOURCE_DTYPES = {
     np.dtype(np.float64): container.SourceDtype.FLOAT64,
     np.dtype(np.uint8): container.SourceDtype.UINT8,  # images (SPEC.md 3.16)
 }
-FLOAT_DTYPES = tuple(np.dtype(t) for t in (np.float16, np.float32, np.float64))
 
 
 def md5(a: np.ndarray) -> bytes:

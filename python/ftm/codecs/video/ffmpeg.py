@@ -211,15 +211,13 @@ class X265FfmpegEncoder(X265Options, Encoder):
             progress(count)
         return done.stdout, done.seconds, command, None
 
-
     def encode_colour(self, luma, chroma, qp, progress=None) -> EncodedVideo:
         """8-bit 4:2:0 pictures through libx265 (yuv420p), all intra, cropped back to their size by the SPS's window."""
         count, height, width = luma.shape
         qp = check_qp(qp, 8)
-        luma = raw_frames.pad_to(np.ascontiguousarray(luma, dtype=np.uint8), X265_MIN_SIDE)
-        chroma = raw_frames.pad_to(np.ascontiguousarray(chroma, dtype=np.uint8).reshape(2 * count, height // 2, width // 2),
-                                   X265_MIN_SIDE // 2)  # fmt: skip
-        raw = np.concatenate([luma.reshape(count, -1), chroma.reshape(count, -1)], axis=1)
+        luma = raw_frames.pad_to(np.asarray(luma, np.uint8), X265_MIN_SIDE)
+        chroma = raw_frames.pad_to(np.asarray(chroma, np.uint8).reshape(2 * count, height // 2, width // 2), X265_MIN_SIDE // 2)
+        raw = raw_frames.yuv420_raw(luma, chroma.reshape(count, 2, *chroma.shape[1:]))
         command = self.command(luma.shape[1], luma.shape[2], 8, qp, pixel_format="yuv420p")
         done = external.run("ffmpeg (libx265)", command, stdin=raw.tobytes(), timeout=self.timeout)
         if progress is not None:
@@ -319,24 +317,15 @@ class FfmpegDecoder(Decoder):
         # the process's time, shared out by frames: what each stream would take is not measurable apart
         return [DecodedVideo(part, done.seconds * len(part) / total) for part in batching.split_frames(frames, counts)]
 
-
     def decode_colour(self, bitstream, num_pictures, height, width):
         """The pictures of a 4:2:0 8-bit HEVC stream, as checked and bounded as :meth:`decode_sequences`."""
-        info = raw_frames.check_stream(bitstream, num_pictures, height, width, 8, self.name, HEVC, 420)
-        if info.bit_depth != 8:
-            raise PayloadError(f"{self.name}: an image's stream is coded at 8 bits, this one at {info.bit_depth}")
+        raw_frames.check_colour_stream(bitstream, num_pictures, height, width, self.name)
         command = [self.exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-xerror", "-err_detect", "crccheck+explode",
                    *_INPUT[HEVC], "-i", "pipe:", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:"]  # fmt: skip
         size = raw_frames.raw_size(num_pictures, height, width, 8, 420)
         done = external.run("ffmpeg (HEVC decoder)", command, stdin=bytes(bitstream), error=PayloadError,
                             timeout=self.timeout, timeout_hint=TIMEOUT_HINT, stdout_size=size)  # fmt: skip
-        if len(done.stdout) != size:
-            raise PayloadError(f"ffmpeg (HEVC decoder) wrote {len(done.stdout)} bytes, expected {size} "
-                               f"({num_pictures} 4:2:0 pictures of {width} x {height})", command)  # fmt: skip
-        pictures = np.frombuffer(bytes(done.stdout), dtype=np.uint8).reshape(num_pictures, -1)
-        plane = height * width
-        luma = pictures[:, :plane].reshape(num_pictures, height, width)
-        chroma = pictures[:, plane:].reshape(num_pictures, 2, height // 2, width // 2)
+        luma, chroma = raw_frames.colour_pictures(done.stdout, "ffmpeg (HEVC decoder)", num_pictures, height, width, command)
         return luma, chroma, done.seconds
 
 

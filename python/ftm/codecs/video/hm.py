@@ -167,7 +167,7 @@ class HMEncoder(Encoder):
     def encode_colour(self, luma, chroma, qp, progress=None) -> EncodedVideo:
         """8-bit 4:2:0 pictures (images, SPEC.md 3.16), Main profile."""
         count, height, width = luma.shape
-        raw = np.concatenate([np.asarray(luma, np.uint8).reshape(count, -1), np.asarray(chroma, np.uint8).reshape(count, -1)], axis=1)
+        raw = raw_frames.yuv420_raw(luma, chroma)
         return self._encode_raw(raw, count, height, width, 8, 8, check_qp(qp, 8), progress, chroma_format=420)
 
     def _encode_raw(self, raw: np.ndarray, count: int, height: int, width: int, coded_bits: int, bits: int, qp: int,
@@ -238,16 +238,9 @@ class HMDecoder(Decoder):
 
     def decode_colour(self, bitstream, num_pictures, height, width):
         """The pictures of a 4:2:0 8-bit HEVC stream (images, SPEC.md 3.16), MD5 hashes checked as :meth:`decode` does."""
-        info = raw_frames.check_stream(bitstream, num_pictures, height, width, 8, self.name, HEVC, 420)
-        if info.bit_depth != 8:
-            raise PayloadError(f"{self.name}: an image's stream is coded at 8 bits, this one at {info.bit_depth}")
+        raw_frames.check_colour_stream(bitstream, num_pictures, height, width, self.name)
         data, command, seconds = self._decode_raw(bitstream, num_pictures, height, width, 8, 420)
-        if len(data) != raw_frames.raw_size(num_pictures, height, width, 8, 420):
-            raise PayloadError(f"HM TAppDecoder wrote {len(data)} bytes, not {num_pictures} 4:2:0 pictures of {width} x {height}", command)
-        pictures = np.frombuffer(bytes(data), dtype=np.uint8).reshape(num_pictures, -1)
-        plane = height * width
-        return (pictures[:, :plane].reshape(num_pictures, height, width),
-                pictures[:, plane:].reshape(num_pictures, 2, height // 2, width // 2), seconds)  # fmt: skip
+        return (*raw_frames.colour_pictures(data, "HM TAppDecoder", num_pictures, height, width, command), seconds)
 
     def _decode_raw(self, bitstream, num_frames: int, height: int, width: int, depth: int, chroma_format: int):
         """TAppDecoder's output file (at most the declared pictures' bytes + 1), its command and seconds."""

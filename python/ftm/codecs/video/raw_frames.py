@@ -157,3 +157,26 @@ def check_stream(
             f"{decoder}: the stream is coded at {info.bit_depth} bits, fewer than the {bits} expected"
         )
     return info
+
+
+def yuv420_raw(luma: np.ndarray, chroma: np.ndarray) -> np.ndarray:
+    """8-bit 4:2:0 pictures (luma F x H x W, chroma F x 2 x H/2 x W/2) as raw yuv420p samples, a row a picture."""
+    count = luma.shape[0]
+    return np.concatenate([np.asarray(luma, np.uint8).reshape(count, -1), np.asarray(chroma, np.uint8).reshape(count, -1)], axis=1)
+
+
+def check_colour_stream(bitstream: bytes, count: int, height: int, width: int, decoder: str) -> None:
+    """:func:`check_stream` for an image record's colour payload: 4:2:0 HEVC at exactly 8 bits (SPEC.md 3.16)."""
+    info = check_stream(bitstream, count, height, width, 8, decoder, HEVC, 420)
+    if info.bit_depth != 8:
+        raise PayloadError(f"{decoder}: an image's stream is coded at 8 bits, this one at {info.bit_depth}")
+
+
+def colour_pictures(data: Union[bytes, bytearray], what: str, count: int, height: int, width: int, command: Sequence[str] = ()):
+    """(luma F x H x W, chroma F x 2 x H/2 x W/2) of the raw 8-bit 4:2:0 pictures a decoder wrote; PayloadError for a wrong size."""
+    size = raw_size(count, height, width, 8, 420)
+    if len(data) != size:
+        raise PayloadError(f"{what} wrote {len(data)} bytes, expected {size} ({count} 4:2:0 pictures of {width} x {height})", command)
+    pictures = np.frombuffer(bytes(data), dtype=np.uint8).reshape(count, -1)
+    plane = height * width
+    return pictures[:, :plane].reshape(count, height, width), pictures[:, plane:].reshape(count, 2, height // 2, width // 2)
