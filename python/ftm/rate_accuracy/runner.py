@@ -134,12 +134,15 @@ class _Sweep:
         base.update(fields)
         return TrainConfig(**base)
 
+    def model_path(self, name: str, tc: TrainConfig) -> Path:
+        """Where ``tc``'s model is kept: its name carries the digest of its training settings and set."""
+        spec = {**tc.training_settings(), "training_set": self.data.digest}
+        digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        return self.models / f"{name}-{digest}.safetensors"
+
     def model(self, name: str, tc: TrainConfig) -> Tuple[ModelFile, float]:
         """The model file of ``tc``: reused when one of the same settings and set exists, else trained."""
-        spec = {k: v for k, v in sorted(vars(tc).items()) if k not in ("origins", "threads", "labelled_set", "model_file")}
-        spec["training_set"] = self.data.digest
-        digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
-        path = self.models / f"{name}-{digest}.safetensors"
+        path = self.model_path(name, tc)
         if path.is_file() and self.cfg.retrain == "0":
             model = read_model_file(path)
             _say(self.progress, f"{name}: reusing {path}")

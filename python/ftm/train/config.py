@@ -114,6 +114,16 @@ class TrainConfig:
     margin: float = 0.3
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
+    def training_settings(self) -> Dict[str, Any]:
+        """The fields that shape the trained model: those applying to its method, without paths or threads.
+
+        What a model cache is keyed on, so that a key of another method (PQ's
+        OpqIterations for a PRO model) does not make it retrain.
+        """
+        skip = ("labelled_set", "model_file", "threads")
+        return {name: getattr(self, name) for name, methods in sorted(_APPLIES.items())
+                if name not in skip and (not methods or self.method in methods)}  # fmt: skip
+
     def at(self, name: str) -> str:
         origin = self.origins.get(name)
         return f"{origin}: " if origin else ""
