@@ -78,7 +78,7 @@ def test_every_codec_trains_for_one_epoch_and_is_compared(tiny_set, tmp_path, ca
     assert run_tool("ftm-rate-accuracy", main, args + ["--Methods=pro"]) == 0  # models of the same settings are reused
     assert "reusing" not in capsys.readouterr().err  # --no-progress: silent
     assert len(list((out / "models").iterdir())) == len(models)
-    # OPQ's alternations do not shape a PRO model: still reused; PRO's latent width does
+    # OPQ's alternations do not shape a PRO model: still reused; SQ-E's hidden width shapes an SQ-E model
     assert run_tool("ftm-rate-accuracy", main, args + ["--Methods=pro", "--OpqIterations=7"]) == 0
     assert len(list((out / "models").iterdir())) == len(models)
     assert run_tool("ftm-rate-accuracy", main, args + ["--Methods=sq-e", "--SqQPs=30", "--Hidden=12"]) == 0
