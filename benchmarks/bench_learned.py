@@ -1,11 +1,11 @@
 """Encode and decode throughput of seed 001's learned vector codecs against SQ, on the models of a sweep.
 
-    python benchmarks/bench_learned.py --sweep rate-accuracy-out [--repeat 3] [--out benchmarks/results/learned_throughput.json]
+    python benchmarks/bench_learned.py --sweep rate-accuracy-out [--sweep another-run] [--repeat 3] [--out OUT.json]
 
 For every rate point of a finished ``ftm-rate-accuracy`` run (its
 results.json and models/), codes the sweep's test split as the sweep did
 (``ftm.encode_tensors`` with the point's configuration, ``ftm.decode_all``
-with its model) and reports the best of ``--repeat`` wall times as vectors
+with its model; a point two sweeps share is timed once) and reports the best of ``--repeat`` wall times as vectors
 per second: encoding excludes the check decode ``encode_tensors`` does
 (reported apart), decoding includes parsing the stream and reading and
 checking the model file, as a user's ``ftm-decode --Model`` does. Also the
@@ -37,21 +37,27 @@ def keys_of(point: dict, sweep: str, scale: float) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sweep", required=True, help="output folder of ftm-rate-accuracy")
+    parser.add_argument("--sweep", required=True, action="append", help="output folder of ftm-rate-accuracy (repeatable)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "learned_throughput.json"))
     args = parser.parse_args()
-    with open(os.path.join(args.sweep, "results.json"), encoding="utf-8") as f:
-        results = json.load(f)
-    data = load_labelled_set(results["config"]["LabelledSet"])
-    if data.digest != results["labelled_set"]["digest"]:
-        raise SystemExit("the labelled set is not the one the sweep used")
+    runs = []
+    for sweep in args.sweep:
+        with open(os.path.join(sweep, "results.json"), encoding="utf-8") as f:
+            runs.append((sweep, json.load(f)))
+    data = load_labelled_set(runs[0][1]["config"]["LabelledSet"])
+    if any(data.digest != results["labelled_set"]["digest"] for _, results in runs):
+        raise SystemExit("the labelled set is not the one every sweep used")
     x, _ = data.part("test")
-    scale = results["labelled_set"]["sq_scale"]
+    scale = runs[0][1]["labelled_set"]["sq_scale"]
     load_before = os.getloadavg()
     rows = []
-    for point in results["points"]:
-        keys = keys_of(point, args.sweep, scale)
+    points = {}
+    for sweep, results in runs:
+        for point in results["points"]:
+            points.setdefault((point["method"], point["setting"]), (sweep, point))
+    for sweep, point in points.values():
+        keys = keys_of(point, sweep, scale)
         coded = {}
 
         def encode() -> None:
@@ -79,7 +85,7 @@ def main() -> int:
     write_json(args.out, {"machine": machine(), "load_average_before": [round(v, 2) for v in load_before],
                           "load_average_after": [round(v, 2) for v in os.getloadavg()], "threads": threads,
                           "vectors": int(x.shape[0]), "dims": int(x.shape[1]), "repeat": args.repeat,
-                          "sweep": os.path.abspath(args.sweep), "rows": rows})  # fmt: skip
+                          "sweeps": [os.path.abspath(s) for s in args.sweep], "rows": rows})  # fmt: skip
     print(f"wrote {args.out}")
     return 0
 
