@@ -2,11 +2,11 @@
 
     python benchmarks/bench_learned.py --sweep rate-accuracy-out [--sweep another-run] [--repeat 3] [--out OUT.json]
 
-For every rate point of a finished ``ftm-rate-accuracy`` run (its
-results.json and models/), codes the sweep's test split as the sweep did
-(``ftm.encode_tensors`` with the point's configuration, ``ftm.decode_all``
-with its model; a point two sweeps share is timed once) and reports the best of ``--repeat`` wall times as vectors
-per second: encoding excludes the check decode ``encode_tensors`` does
+For every rate point of finished ``ftm-rate-accuracy`` runs (their
+results.json and models/; a point two runs share is timed once), codes the
+test split as the sweep did (``ftm.encode_tensors`` with the point's
+configuration, ``ftm.decode_all`` with its model) and reports the best of
+``--repeat`` wall times as vectors per second: encoding excludes the check decode ``encode_tensors`` does
 (reported apart), decoding includes parsing the stream and reading and
 checking the model file, as a user's ``ftm-decode --Model`` does. Also the
 size of each model file and its training time from its header, and the
